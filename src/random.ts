@@ -1,0 +1,169 @@
+// One seeded, counter-based generator for every backend: Philox4x32-10 (Salmon et al.,
+// "Parallel random numbers: as easy as 1, 2, 3", SC 2011). Numbers are generated on the
+// host and uploaded, so every backend sees bit-identical streams.
+//
+// Stream layout. Element g of a stream (g = offset + i) comes from word g mod 4 of the
+// block philox(key = (seed mod 2^32, ⌊seed / 2^32⌋), counter = (⌊g/4⌋ mod 2^32,
+// ⌊g/4 / 2^32⌋, stream, 0)). `stream` separates independent sequences under one seed
+// (for example one per Lanczos probe). Normals take Box–Muller over the word pairs
+// (0,1) and (2,3) of the block, so element g is a function of (seed, stream, g) alone.
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+
+/** High 32 bits of the 64-bit product of two u32. */
+function mulhi(a: number, b: number): number {
+  const aLo = a & 0xffff, aHi = a >>> 16, bLo = b & 0xffff, bHi = b >>> 16;
+  const lolo = aLo * bLo;
+  const mid1 = aHi * bLo + (lolo >>> 16);
+  const mid2 = aLo * bHi + (mid1 & 0xffff);
+  return (aHi * bHi + (mid1 >>> 16) + (mid2 >>> 16)) >>> 0;
+}
+
+/** Philox4x32 with 10 rounds: four u32 words from a 128-bit counter and a 64-bit key. */
+export function philox4x32(
+  key0: number, key1: number, c0: number, c1: number, c2: number, c3: number,
+  out: Uint32Array = new Uint32Array(4),
+): Uint32Array {
+  let k0 = key0 >>> 0, k1 = key1 >>> 0;
+  let x0 = c0 >>> 0, x1 = c1 >>> 0, x2 = c2 >>> 0, x3 = c3 >>> 0;
+  for (let r = 0; r < 10; r++) {
+    const hi0 = mulhi(M0, x0), lo0 = Math.imul(M0, x0) >>> 0;
+    const hi1 = mulhi(M1, x2), lo1 = Math.imul(M1, x2) >>> 0;
+    x0 = (hi1 ^ x1 ^ k0) >>> 0;
+    x1 = lo1;
+    x2 = (hi0 ^ x3 ^ k1) >>> 0;
+    x3 = lo0;
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3;
+  return out;
+}
+
+function checkSeed(fn: string, seed: number, n: number, offset: number, stream: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`${fn}: expected a non-negative safe integer for 'seed' but received ${seed}`);
+  }
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`${fn}: expected a non-negative integer for 'n' but received ${n}`);
+  }
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError(`${fn}: expected a non-negative integer for 'offset' but received ${offset}`);
+  }
+  if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) {
+    throw new RangeError(`${fn}: expected a u32 for 'stream' but received ${stream}`);
+  }
+}
+
+/** Calls `fill(g, words)` once per 4-word block covering elements [offset, offset + n). */
+function blocks(seed: number, n: number, offset: number, stream: number,
+  visit: (g0: number, w: Uint32Array) => void): void {
+  const k0 = seed % 2 ** 32, k1 = Math.floor(seed / 2 ** 32);
+  const w = new Uint32Array(4);
+  const first = Math.floor(offset / 4), last = Math.floor((offset + n - 1) / 4);
+  for (let b = first; n > 0 && b <= last; b++) {
+    philox4x32(k0, k1, b % 2 ** 32, Math.floor(b / 2 ** 32), stream, 0, w);
+    visit(b * 4, w);
+  }
+}
+
+/** Maps a u32 to the centre of one of 2^24 equal bins of (0, 1): never 0, never 1. */
+export function u01(word: number): number {
+  return ((word >>> 8) + 0.5) * 2 ** -24;
+}
+
+/** Uniform numbers on (0, 1). */
+export function uniform(seed: number, n: number, offset = 0, stream = 0): Float32Array {
+  checkSeed('uniform', seed, n, offset, stream);
+  const out = new Float32Array(n);
+  blocks(seed, n, offset, stream, (g0, w) => {
+    for (let j = 0; j < 4; j++) {
+      const i = g0 + j - offset;
+      if (i >= 0 && i < n) out[i] = u01(w[j]!);
+    }
+  });
+  return out;
+}
+
+/** Standard normal numbers (Box–Muller, computed in float64, rounded to float32). */
+export function normal(seed: number, n: number, offset = 0, stream = 0): Float32Array {
+  checkSeed('normal', seed, n, offset, stream);
+  const out = new Float32Array(n);
+  const z = new Float64Array(4);
+  blocks(seed, n, offset, stream, (g0, w) => {
+    for (let p = 0; p < 4; p += 2) {
+      const r = Math.sqrt(-2 * Math.log(u01(w[p]!)));
+      const t = 2 * Math.PI * u01(w[p + 1]!);
+      z[p] = r * Math.cos(t);
+      z[p + 1] = r * Math.sin(t);
+    }
+    for (let j = 0; j < 4; j++) {
+      const i = g0 + j - offset;
+      if (i >= 0 && i < n) out[i] = z[j]!;
+    }
+  });
+  return out;
+}
+
+/** Rademacher numbers: ±1 with equal probability (the top bit of each word). */
+export function rademacher(seed: number, n: number, offset = 0, stream = 0): Float32Array {
+  checkSeed('rademacher', seed, n, offset, stream);
+  const out = new Float32Array(n);
+  blocks(seed, n, offset, stream, (g0, w) => {
+    for (let j = 0; j < 4; j++) {
+      const i = g0 + j - offset;
+      if (i >= 0 && i < n) out[i] = w[j]! >>> 31 ? -1 : 1;
+    }
+  });
+  return out;
+}
+
+/** Raw u32 words of a stream. */
+export function words(seed: number, n: number, offset = 0, stream = 0): Uint32Array {
+  checkSeed('words', seed, n, offset, stream);
+  const out = new Uint32Array(n);
+  blocks(seed, n, offset, stream, (g0, w) => {
+    for (let j = 0; j < 4; j++) {
+      const i = g0 + j - offset;
+      if (i >= 0 && i < n) out[i] = w[j]!;
+    }
+  });
+  return out;
+}
+
+/**
+ * A stateful view of one stream: each call continues where the last one stopped.
+ * @example
+ * const rng = new Rng(42);
+ * const a = rng.normal(3), b = rng.normal(3); // b continues the stream after a
+ */
+export class Rng {
+  private position = 0;
+  constructor(readonly seed: number, readonly stream = 0) {
+    checkSeed('Rng', seed, 0, 0, stream);
+  }
+  private advance(n: number): number {
+    const at = this.position;
+    // Keep normals' Box–Muller pairs and blocks aligned so a stream never depends on call sizes.
+    this.position += Math.ceil(n / 4) * 4;
+    return at;
+  }
+  uniform(n: number): Float32Array { return uniform(this.seed, n, this.advance(n), this.stream); }
+  normal(n: number): Float32Array { return normal(this.seed, n, this.advance(n), this.stream); }
+  rademacher(n: number): Float32Array { return rademacher(this.seed, n, this.advance(n), this.stream); }
+  words(n: number): Uint32Array { return words(this.seed, n, this.advance(n), this.stream); }
+  /** An integer uniform on [0, bound) (bound ≤ 2^32), by rejection so there is no modulo bias. */
+  int(bound: number): number {
+    if (!Number.isInteger(bound) || bound < 1 || bound > 2 ** 32) {
+      throw new RangeError(`Rng.int: expected an integer in [1, 2^32] for 'bound' but received ${bound}`);
+    }
+    const limit = 2 ** 32 - (2 ** 32 % bound);
+    for (;;) {
+      const w = this.words(1)[0]!;
+      if (w < limit) return w % bound;
+    }
+  }
+}
