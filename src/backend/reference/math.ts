@@ -3,12 +3,12 @@
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
 /**
- * erf(x) to about 1e-14: Maclaurin series for |x| < 3 (the alternating terms lose at most
- * e^{x²}·u ≈ 1e-12 to cancellation), else erfc by its continued fraction (modified Lentz).
+ * erf(x) to about 1e-14: Maclaurin series for |x| < 2 (the alternating terms lose at most
+ * e^{x²}·u ≈ 1e-14 to cancellation), else erfc by its continued fraction (modified Lentz).
  */
 export function erf(x: number): number {
   const ax = Math.abs(x);
-  if (ax < 3) {
+  if (ax < 2) {
     let term = x, sum = x;
     const x2 = x * x;
     for (let n = 1; n < 200; n++) {
