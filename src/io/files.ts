@@ -1,0 +1,122 @@
+// Reading data files from disk with errors that name the file and what was wrong with it.
+//
+// Contract: `readBytes` returns a file's whole contents, or throws a `DataFileError` whose
+// message starts with the calling function's name and the file's path (missing, a folder,
+// unreadable). `readMaybeGzip` also inflates gzip files (recognised by their magic bytes
+// 1f 8b, not by their name); a gzip stream that ends early still yields the bytes it holds,
+// flagged `gzipTruncated`, so a caller can say how much of its own format arrived.
+// `findPackageRoot` locates descent's own folder (the one whose package.json is named
+// "descent") from a module URL, which works from src/ under tsx and from dist/src/ after tsc.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants, gunzipSync } from 'node:zlib';
+import { DescentError } from '../errors.js';
+
+/** What was wrong with a data file. */
+export type FileProblem =
+  | 'missing'     // no such file or folder
+  | 'unreadable'  // exists but cannot be read (a folder, permissions)
+  | 'truncated'   // ends before its own header says it should
+  | 'format'      // wrong magic bytes, bad header, trailing bytes, corrupt compression
+  | 'dtype'       // an element type this reader does not handle
+  | 'mismatch';   // well-formed but inconsistent with another file or with the caller's needs
+
+/** A data file that is missing, truncated or malformed. `path` and `problem` say which and how. */
+export class DataFileError extends DescentError {
+  constructor(message: string, readonly path: string, readonly problem: FileProblem) {
+    super(message);
+  }
+}
+
+/** Reads a whole file; errors name `fn`, the path and the reason. */
+export function readBytes(fn: string, path: string, hint = ''): Uint8Array {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) {
+      throw new DataFileError(`${fn}: ${path} is a folder, not a file${hint}`, path, 'unreadable');
+    }
+    size = st.size;
+  } catch (e) {
+    if (e instanceof DataFileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new DataFileError(`${fn}: ${path} does not exist${hint}`, path, 'missing');
+    }
+    throw new DataFileError(`${fn}: cannot read ${path}: ${(e as Error).message}${hint}`, path, 'unreadable');
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new DataFileError(`${fn}: cannot read ${path}: ${(e as Error).message}${hint}`, path, 'unreadable');
+  }
+  if (bytes.length !== size) {
+    throw new DataFileError(`${fn}: ${path} changed while it was read (${size} bytes, then ${bytes.length})`,
+      path, 'unreadable');
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export interface Inflated {
+  bytes: Uint8Array;
+  /** The file was gzip-compressed. */
+  gzip: boolean;
+  /** The gzip stream ended before its end marker and checksum; `bytes` holds what it had. */
+  gzipTruncated: boolean;
+}
+
+/** Reads a file and inflates it when it starts with the gzip magic bytes 1f 8b. */
+export function readMaybeGzip(fn: string, path: string, hint = ''): Inflated {
+  const raw = readBytes(fn, path, hint);
+  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return { bytes: raw, gzip: false, gzipTruncated: false };
+  try {
+    const out = gunzipSync(raw);
+    return { bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), gzip: true, gzipTruncated: false };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'Z_BUF_ERROR') {
+      // NOTE: a sync flush makes zlib hand back what the partial stream decodes to instead of throwing.
+      const part = gunzipSync(raw, { finishFlush: constants.Z_SYNC_FLUSH });
+      return { bytes: new Uint8Array(part.buffer, part.byteOffset, part.byteLength), gzip: true, gzipTruncated: true };
+    }
+    throw new DataFileError(`${fn}: ${path} is not a valid gzip file: zlib says '${err.message}'${hint}`,
+      path, 'format');
+  }
+}
+
+/** The first `n` bytes as hex pairs, for messages about magic numbers. */
+export function hexBytes(bytes: Uint8Array, n: number): string {
+  const shown = Array.from(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, '0'));
+  return shown.length > 0 ? shown.join(' ') : '(none: the file is empty)';
+}
+
+let cachedRoot: string | undefined;
+
+/**
+ * The folder holding descent's package.json (name "descent"), found by walking up from
+ * `moduleUrl`. Works from src/ (tsx), dist/src/ (tsc) and node_modules/descent/.
+ */
+export function findPackageRoot(moduleUrl: string = import.meta.url): string {
+  if (moduleUrl === import.meta.url && cachedRoot !== undefined) return cachedRoot;
+  const start = dirname(fileURLToPath(moduleUrl));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name;
+        if (name === 'descent') {
+          const root = resolve(dir);
+          if (moduleUrl === import.meta.url) cachedRoot = root;
+          return root;
+        }
+      } catch {
+        // An unreadable or non-JSON package.json on the way up is not ours; keep walking.
+      }
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new DescentError(`findPackageRoot: no folder above ${start} holds a package.json named "descent"`);
+}
