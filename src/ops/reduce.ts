@@ -26,7 +26,9 @@ function reduceKeep(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor {
     const outer = sizeOf(cur.shape.slice(0, a)), n = cur.shape[a]!, inner = sizeOf(cur.shape.slice(a + 1));
     const shape = cur.shape.slice();
     shape[a] = 1;
-    const next = Tensor.fromStorage(cur.backend, cur.backend.ops.reduce(op, cur.contig, outer, n, inner), shape);
+    // Σx² over several axes squares once: later passes sum the partial sums of squares.
+    const pass = op === 'sumsq' && i < axes.length - 1 ? 'sum' : op;
+    const next = Tensor.fromStorage(cur.backend, cur.backend.ops.reduce(pass, cur.contig, outer, n, inner), shape);
     if (cur !== x) cur.dispose();
     cur = next;
   }

@@ -54,3 +54,9 @@ eachBackend('mean · norm · dot', async (t, b) => {
     assertClose(t, await f(b).data(), want, (i) => 12 * U.float32 * 1000 * Math.max(1, Math.abs(want[i]!)), name);
   }
 });
+
+eachBackend('sumSquares · over several axes squares once', async (t, b) => {
+  const x = d.tensor([[1, 2], [3, 4]], undefined, { backend: b });
+  t.is(await d.sumSquares(x, [0, 1]).item(), 30);
+  t.is(await d.norm(d.tensor([[3], [4]], undefined, { backend: b })).item(), 5);
+});
