@@ -7,6 +7,7 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126;
  * e^{x²}·u ≈ 1e-14 to cancellation), else erfc by its continued fraction (modified Lentz).
  */
 export function erf(x: number): number {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? NaN : Math.sign(x);
   const ax = Math.abs(x);
   if (ax < 2) {
     let term = x, sum = x;

@@ -1,0 +1,300 @@
+// The GEMM driver: path selection, BLIS's five loops around the micro-kernel, packing
+// buffers and the split of work over the thread pool.
+//
+// Every operand is a strided view (element (i,j) at p[i·rs + j·cs]), so the four transpose
+// cases differ only in strides and are resolved inside packing. Paths:
+//  - dot: n ≤ dot_max_n and rows of op(A) contiguous: C = A·Btᵀ reading A in place (packing
+//    A would cost more than multiplying it by so few columns);
+//  - the same with the roles mirrored (Cᵀ = op(B)ᵀ·op(A)ᵀ) when m is the small side;
+//  - packed: the five loops. When one side is small, the problem is mirrored so that the
+//    large operand is B and read in place (no packing) when its rows are contiguous.
+// Threads: a batch of at least `threads` products runs one product per task; otherwise
+// each packed B block is packed cooperatively and the MC×NR work units of the macro-kernel
+// are handed out dynamically, each thread packing its own A block.
+#include "gemm/gemm.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "runtime/aligned_buffer.h"
+#include "runtime/dispatch.h"
+#include "runtime/thread_pool.h"
+
+namespace descent {
+namespace gemm {
+namespace {
+
+inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Below this many flops per thread, extra threads cost more than they save.
+constexpr double kFlopsPerThread = 4e6;
+
+struct View {
+  const float* p;
+  int64_t rs, cs;
+};
+
+struct Problem {
+  int64_t m, n, k;
+  View a, b;
+  float* c;
+  int64_t rs_c, cs_c;
+  // The epilogue works on the caller's row-major C; `mirrored` maps tiles back to it.
+  bool mirrored;
+  float* c0;
+  int64_t ldc;
+  const float* bias;
+  int act;
+  bool epilogue;
+};
+
+Problem mirror(const Problem& p) {
+  Problem q = p;
+  q.m = p.n;
+  q.n = p.m;
+  q.a = View{p.b.p, p.b.cs, p.b.rs};
+  q.b = View{p.a.p, p.a.cs, p.a.rs};
+  q.rs_c = p.cs_c;
+  q.cs_c = p.rs_c;
+  q.mirrored = !p.mirrored;
+  return q;
+}
+
+// The epilogue on the tile at (i, j) of the problem's C, sized mr×nr.
+inline void epilogue(const Kernels& K, const Problem& P, int64_t i, int64_t j, int64_t mr, int64_t nr) {
+  if (!P.epilogue) return;
+  if (!P.mirrored) K.act(P.c0 + i * P.ldc + j, P.ldc, mr, nr, P.bias ? P.bias + j : nullptr, P.act);
+  else K.act(P.c0 + j * P.ldc + i, P.ldc, nr, mr, P.bias ? P.bias + i : nullptr, P.act);
+}
+
+thread_local AlignedBuffer<float> tl_apack, tl_bpack, tl_bedge;
+
+// ---------------------------------------------------------------- the packed path
+
+struct Blocking {
+  int64_t kc, mc, nc;
+  bool b_direct;  // B read in place (rows contiguous), only edge panels packed
+};
+
+// The macro-kernel on one MC×KC block of packed A against NR-panels [jr0, jr1) of the
+// KC×NC block of B (packed, or in place when b_direct).
+void macro(const Kernels& K, const Problem& P, const Blocking& bl, const float* apack, const float* bpack,
+           const float* bedge, int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
+           int64_t jr0, int64_t jr1) {
+  const int MR = K.mr, NR = K.nr;
+  const bool first = pc == 0, last = pc + kc >= P.k;
+  // Loop 2 (jr): NR-column micro-panels of B; each stays in L1 across loop 1.
+  for (int64_t jr = jr0; jr < jr1; jr += NR) {
+    const int nr = int(imin(NR, nc - jr));
+    const float* bp;
+    int64_t ldb;
+    if (!bl.b_direct) {
+      bp = bpack + jr * kc;
+      ldb = NR;
+    } else if (nr == NR) {
+      bp = P.b.p + pc * P.b.rs + (jc + jr);
+      ldb = P.b.rs;
+    } else {
+      bp = bedge;
+      ldb = NR;
+    }
+    // Loop 1 (ir): MR-row micro-panels of the packed A block; one micro-kernel call each.
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int mr = int(imin(MR, mc - ir));
+      float* c = P.c + (ic + ir) * P.rs_c + (jc + jr) * P.cs_c;
+      K.ukr(kc, apack + ir * kc, bp, ldb, c, P.rs_c, P.cs_c, mr, nr, !first);
+      if (last) epilogue(K, P, ic + ir, jc + jr, mr, nr);
+    }
+  }
+}
+
+void pack_b_block(const Kernels& K, const Problem& P, const Blocking& bl, int64_t jc, int64_t nc, int64_t pc,
+                  int64_t kc, float* bpack, float* bedge, int64_t jr0, int64_t jr1) {
+  const float* src = P.b.p + pc * P.b.rs + jc * P.b.cs;
+  if (!bl.b_direct) {
+    K.pack_b(kc, imin(jr1, nc) - jr0, src + jr0 * P.b.cs, P.b.rs, P.b.cs, bpack + jr0 * kc);
+  } else if (nc % K.nr != 0) {
+    const int64_t j = nc - nc % K.nr;
+    K.pack_b(kc, nc - j, src + j * P.b.cs, P.b.rs, P.b.cs, bedge);
+  }
+}
+
+// One thread, the whole problem.
+void packed_serial(const Kernels& K, const Problem& P, const Blocking& bl) {
+  float* bpack = bl.b_direct ? nullptr : tl_bpack.get(size_t(bl.kc * ceil_div(imin(bl.nc, P.n), K.nr) * K.nr));
+  float* bedge = tl_bedge.get(size_t(bl.kc * K.nr));
+  float* apack = tl_apack.get(size_t(ceil_div(imin(bl.mc, P.m), K.mr) * K.mr * bl.kc));
+  // Loop 5 (jc): NC-column blocks of C and B.
+  for (int64_t jc = 0; jc < P.n; jc += bl.nc) {
+    const int64_t nc = imin(bl.nc, P.n - jc);
+    // Loop 4 (pc): KC-deep slices of k; the B slice is packed once per iteration.
+    for (int64_t pc = 0; pc < P.k; pc += bl.kc) {
+      const int64_t kc = imin(bl.kc, P.k - pc);
+      pack_b_block(K, P, bl, jc, nc, pc, kc, bpack, bedge, 0, nc);
+      // Loop 3 (ic): MC-row blocks of A, packed into L2-sized buffers.
+      for (int64_t ic = 0; ic < P.m; ic += bl.mc) {
+        const int64_t mc = imin(bl.mc, P.m - ic);
+        K.pack_a(mc, kc, P.a.p + ic * P.a.rs + pc * P.a.cs, P.a.rs, P.a.cs, apack);
+        macro(K, P, bl, apack, bpack, bedge, ic, mc, jc, nc, pc, kc, 0, nc);
+      }
+    }
+  }
+}
+
+// Several threads on one problem: loops 5 and 4 run on the caller; B is packed by all
+// threads, then (ic, jr-range) units are handed out, each packing its A block.
+void packed_parallel(const Kernels& K, const Problem& P, const Blocking& bl, int threads) {
+  ThreadPool& pool = ThreadPool::get();
+  const int64_t npanels_max = ceil_div(imin(bl.nc, P.n), K.nr);
+  float* bpack = bl.b_direct ? nullptr : tl_bpack.get(size_t(bl.kc * npanels_max * K.nr));
+  float* bedge = tl_bedge.get(size_t(bl.kc * K.nr));
+  const size_t apack_size = size_t(ceil_div(imin(bl.mc, P.m), K.mr) * K.mr * bl.kc);
+  for (int64_t jc = 0; jc < P.n; jc += bl.nc) {
+    const int64_t nc = imin(bl.nc, P.n - jc);
+    const int64_t npanels = ceil_div(nc, K.nr);
+    const int64_t mblocks = ceil_div(P.m, bl.mc);
+    // Split the panels of B too when there are few A blocks, so every thread has work.
+    const int64_t nsplit = imin(npanels, imax(1, ceil_div(2 * threads, mblocks)));
+    const int64_t panels_per = ceil_div(npanels, nsplit);
+    for (int64_t pc = 0; pc < P.k; pc += bl.kc) {
+      const int64_t kc = imin(bl.kc, P.k - pc);
+      if (bl.b_direct) {
+        pack_b_block(K, P, bl, jc, nc, pc, kc, bpack, bedge, 0, nc);
+      } else {
+        const int64_t per = ceil_div(npanels, threads);
+        pool.run(ceil_div(npanels, per), [&](int64_t t) {
+          const int64_t j0 = t * per * K.nr, j1 = imin(nc, (t + 1) * per * K.nr);
+          pack_b_block(K, P, bl, jc, nc, pc, kc, bpack, bedge, j0, j1);
+        });
+      }
+      pool.run(mblocks * nsplit, [&](int64_t t) {
+        const int64_t ic = (t / nsplit) * bl.mc, mc = imin(bl.mc, P.m - ic);
+        const int64_t s = t % nsplit;
+        const int64_t jr0 = s * panels_per * K.nr, jr1 = imin(nc, (s + 1) * panels_per * K.nr);
+        if (jr0 >= jr1) return;
+        float* apack = tl_apack.get(apack_size);
+        K.pack_a(mc, kc, P.a.p + ic * P.a.rs + pc * P.a.cs, P.a.rs, P.a.cs, apack);
+        macro(K, P, bl, apack, bpack, bedge, ic, mc, jc, nc, pc, kc, jr0, jr1);
+      });
+    }
+  }
+}
+
+Blocking blocking(const Kernels& K, const Problem& P, int threads) {
+  Blocking bl{K.kc, K.mc, K.nc, false};
+  // B in place: its rows are contiguous and A is one or two micro-panels tall, so packing B
+  // would cost as much as the product.
+  bl.b_direct = P.b.cs == 1 && P.m <= 2 * K.mr;
+  // Smaller A blocks when there are too few for the threads.
+  if (threads > 1) {
+    const int64_t want = ceil_div(P.m, 2 * threads);
+    bl.mc = imax(K.mr, imin(bl.mc, ceil_div(want, K.mr) * K.mr));
+  }
+  return bl;
+}
+
+// ---------------------------------------------------------------- the dot path
+
+thread_local AlignedBuffer<float> tl_bt;
+
+void dot_path(const Kernels& K, const Problem& P, int threads, bool serial) {
+  // Bt (n × k, rows contiguous): op(B) itself when its columns are contiguous, else a copy.
+  const float* bt = P.b.p;
+  int64_t ldbt = P.b.cs;
+  if (P.b.rs != 1) {
+    float* buf = tl_bt.get(size_t(P.n * P.k));
+    for (int64_t p = 0; p < P.k; p++) {
+      for (int64_t j = 0; j < P.n; j++) buf[j * P.k + p] = P.b.p[p * P.b.rs + j * P.b.cs];
+    }
+    bt = buf;
+    ldbt = P.k;
+  }
+  const int64_t rows = imax(16, imin(256, ceil_div(P.m, 8 * threads)) & ~int64_t(1));
+  auto task = [&](int64_t t) {
+    const int64_t i0 = t * rows, mr = imin(rows, P.m - i0);
+    K.dot(mr, P.n, P.k, P.a.p + i0 * P.a.rs, P.a.rs, bt, ldbt, P.c + i0 * P.rs_c, P.rs_c, P.cs_c);
+    epilogue(K, P, i0, 0, mr, P.n);
+  };
+  const int64_t ntasks = ceil_div(P.m, rows);
+  if (serial || threads == 1) {
+    for (int64_t t = 0; t < ntasks; t++) task(t);
+  } else {
+    ThreadPool::get().run(ntasks, task);
+  }
+}
+
+// ---------------------------------------------------------------- one product
+
+void solve(const Kernels& K, Problem P, int threads, bool serial) {
+  if (P.m == 0 || P.n == 0) return;
+  if (P.k == 0) {
+    for (int64_t i = 0; i < P.m; i++) {
+      for (int64_t j = 0; j < P.n; j++) P.c[i * P.rs_c + j * P.cs_c] = 0.0f;
+    }
+    epilogue(K, P, 0, 0, P.m, P.n);
+    return;
+  }
+  const double flops = 2.0 * double(P.m) * double(P.n) * double(P.k);
+  if (serial) threads = 1;
+  threads = int(imax(1, imin(threads, int64_t(flops / kFlopsPerThread))));
+  if (K.dot) {
+    if (P.n <= K.dot_max_n && P.a.cs == 1 && P.n <= P.m) return dot_path(K, P, threads, serial);
+    if (P.m <= K.dot_max_n && P.b.rs == 1 && P.m < P.n) return dot_path(K, mirror(P), threads, serial);
+  }
+  // Make B the large operand when one side is thin, so that it can be read in place.
+  if (P.n <= 2 * K.mr && P.m > P.n && P.a.rs == 1) P = mirror(P);
+  const Blocking bl = blocking(K, P, threads);
+  if (threads == 1) packed_serial(K, P, bl);
+  else packed_parallel(K, P, bl, threads);
+}
+
+}  // namespace
+
+void sgemm(const Args& g) {
+  const Kernels& K = dispatch().gemm;
+  const int threads = ThreadPool::get().threads();
+  auto problem = [&](int64_t t) {
+    Problem P;
+    P.m = g.m;
+    P.n = g.n;
+    P.k = g.k;
+    const float* a = g.a + t * g.stride_a;
+    const float* b = g.b + t * g.stride_b;
+    P.a = g.trans_a ? View{a, 1, g.m} : View{a, g.k, 1};
+    P.b = g.trans_b ? View{b, 1, g.k} : View{b, g.n, 1};
+    P.c = g.c + t * g.m * g.n;
+    P.rs_c = g.n;
+    P.cs_c = 1;
+    P.mirrored = false;
+    P.c0 = P.c;
+    P.ldc = g.n;
+    P.bias = g.bias;
+    P.act = g.act;
+    P.epilogue = g.bias != nullptr || g.act != kNone;
+    return P;
+  };
+  const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
+  if (g.batch >= threads && threads > 1 && g.batch > 1) {
+    ThreadPool::get().run(g.batch, [&](int64_t t) { solve(K, problem(t), 1, true); });
+  } else if (g.batch > 1 && threads > 1 && flops < 4 * kFlopsPerThread) {
+    // Tiny products: one per task even when the batch is smaller than the pool.
+    ThreadPool::get().run(g.batch, [&](int64_t t) { solve(K, problem(t), 1, true); });
+  } else {
+    for (int64_t t = 0; t < g.batch; t++) solve(K, problem(t), threads, false);
+  }
+}
+
+double fma_peak_run(int64_t iters, int threads) {
+  const Kernels& K = dispatch().gemm;
+  double flops[ThreadPool::kMaxThreads] = {};
+  float sink[ThreadPool::kMaxThreads] = {};
+  ThreadPool::get().run(threads, [&](int64_t t) { flops[t] = double(K.fma_burst(iters, &sink[t])); });
+  double total = 0;
+  for (int t = 0; t < threads; t++) total += flops[t];
+  return total;
+}
+
+}  // namespace gemm
+}  // namespace descent
