@@ -70,6 +70,56 @@ export interface MatmulArgs {
   readonly act: Act;
 }
 
+// ─── Optimizer steps (owner: src/optim/; maths in src/backend/reference/optim.ts) ───
+//
+// One call updates a whole parameter arena in place: `replicas` replicas of `size`
+// elements each, laid out [replicas, size] from each handle's offset; the gradient and
+// every per-element state buffer use the same layout. A replica is cut into groups by
+// `bounds` (0 = b_0 < b_1 < … < b_G = size; group j is [b_j, b_{j+1})). Each (replica,
+// group) pair has its own record of float32 hyperparameters, `hyper[(r·G + j)·K + f]`
+// with the field order of OPTIM_HYPER[op] (K fields); the host computes every
+// step-dependent factor (bias corrections, schedules) in float64 and rounds it once, so
+// every backend sees the same numbers. Field `clip` (first in every record) is a maximum
+// gradient norm per replica (0 = off): the step then scales g by
+// s = min(1, clip / (√(Σ_j norms[r·G + j]) + 1e-6)), and `norms` must hold the squared
+// group norms of g (optimSumSq). The numeric field indices are shared with native/optim
+// and kernels/optim_*.wgsl.
+
+/** Hyperparameter record fields of each optimizer step op, in order. */
+export const OPTIM_HYPER = {
+  sgdStep: ['clip', 'lr', 'weightDecay', 'keep', 'momentum', 'dampening', 'nesterov'],
+  adamStep: ['clip', 'stepSize', 'weightDecay', 'keep', 'beta1', 'beta2', 'eps', 'bc2Rsqrt'],
+  adagradStep: ['clip', 'lr', 'weightDecay', 'keep', 'eps'],
+  adagradNormStep: ['clip', 'lr', 'keep', 'eps'],
+  rmspropStep: ['clip', 'lr', 'weightDecay', 'keep', 'alpha', 'eps', 'momentum'],
+  diffgradStep: ['clip', 'stepSize', 'weightDecay', 'keep', 'beta1', 'beta2', 'eps', 'constFriction'],
+  egStep: ['clip', 'lr', 'weightDecay'],
+  optimisticStep: ['clip', 'lr', 'weightDecay', 'entropic'],
+} as const;
+export type OptimOp = keyof typeof OPTIM_HYPER;
+
+/** Structural variants of rmspropStep (bits of OptimArgs.variant); they fix its state list. */
+export const RMSPROP_VARIANT = { centered: 1, momentum: 2 } as const;
+
+export interface OptimArgs {
+  /** Parameters [replicas, size], updated in place. */
+  readonly p: Contig;
+  /** Gradients [replicas, size], read only. */
+  readonly g: Contig;
+  /** State buffers, updated in place; which ones, and their lengths, are given per op. */
+  readonly state: readonly Contig[];
+  readonly replicas: number;
+  readonly size: number;
+  /** Group boundaries within a replica (G + 1 of them, from 0 up to `size`). */
+  readonly bounds: Int32Array;
+  /** Hyperparameters [replicas, G, OPTIM_HYPER[op].length]. */
+  readonly hyper: Float32Array;
+  /** Squared gradient norms [replicas, G] from optimSumSq; required when a clip is set and by adagradNormStep. */
+  readonly norms?: Contig;
+  /** Structural variant bits (only rmspropStep uses any; 0 elsewhere). */
+  readonly variant: number;
+}
+
 export interface OpSignatures {
   /** A new storage of `size` elements, each `value`. */
   fill(size: number, value: number, dtype: DType): Storage;
@@ -92,6 +142,26 @@ export interface OpSignatures {
   gather(x: Contig, outer: number, n: number, inner: number, idx: Contig, m: number): Storage;
   /** The adjoint of gather: out[o, idx[j], i] += src[o, j, i], out of shape [outer, n, inner]. */
   scatterAdd(src: Contig, outer: number, m: number, inner: number, idx: Contig, n: number): Storage;
+
+  // ─── Optimizer steps (see OptimArgs; owner: src/optim/) ───
+  /** Squared norms of x [replicas, size] per (replica, group): out[r·G + j] = Σ_{i∈group j} x[r, i]², float32. */
+  optimSumSq(x: Contig, replicas: number, size: number, bounds: Int32Array): Storage;
+  /** SGD with momentum, dampening, Nesterov and weight decay; state [] or [momentum buffer]. */
+  sgdStep(a: OptimArgs): void;
+  /** Adam / AdamW (decoupled decay via `keep`); state [m, v] or, for AMSGrad, [m, v, vmax]. */
+  adamStep(a: OptimArgs): void;
+  /** AdaGrad; state [sum of squares]. */
+  adagradStep(a: OptimArgs): void;
+  /** AdaGradNorm (one step size per replica and group); state [b² of length replicas·G]; needs norms. */
+  adagradNormStep(a: OptimArgs): void;
+  /** RMSProp; state [v, gAvg if centered, buffer if momentum] (RMSPROP_VARIANT bits). */
+  rmspropStep(a: OptimArgs): void;
+  /** diffGrad (v2, friction from the previous gradient); state [m, v, previous g]. */
+  diffgradStep(a: OptimArgs): void;
+  /** Unnormalised exponentiated gradient EG±; state [] (sign-preserving on p) or [u, v] with p = u − v. */
+  egStep(a: OptimArgs): void;
+  /** Optimistic (mirror) descent, Euclidean or entropic per group; state [x̂]. */
+  optimisticStep(a: OptimArgs): void;
 }
 
 export type OpName = keyof OpSignatures;

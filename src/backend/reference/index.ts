@@ -6,6 +6,7 @@ import type { Backend, OpTable } from '../ops.js';
 import { elementwise } from './elementwise.js';
 import { gather } from './gather.js';
 import { matmul } from './matmul.js';
+import { optim } from './optim.js';
 import { reduce } from './reduce.js';
 import { softmax } from './softmax.js';
 
@@ -15,6 +16,7 @@ export const referenceOps: OpTable = {
   ...matmul,
   ...softmax,
   ...gather,
+  ...optim,
 };
 
 export const reference: Backend = {

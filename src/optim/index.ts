@@ -1,0 +1,17 @@
+// Optimizers over flat parameter arenas: fused, replica-batched steps, schedules, clipping
+// and state save/load.
+
+export { Optimizer } from './optimizer.js';
+export type { GroupSpec, HyperDef, HyperValue, OptimizerMeta, OptimizerOptions, OptimizerState } from './optimizer.js';
+export {
+  SGD, Adam, AdamW, AMSGrad, AdaGrad, AdaGradNorm, RMSProp, DiffGrad, EGPlusMinus, Optimistic,
+  OPTIMIZERS, createOptimizer,
+} from './optimizers.js';
+export type {
+  SGDOptions, AdamOptions, AdamWOptions, AdaGradOptions, AdaGradNormOptions, RMSPropOptions, DiffGradOptions,
+  EGOptions, OptimisticOptions,
+} from './optimizers.js';
+export { checkSchedule, scheduleFactor } from './schedule.js';
+export type { ScheduleSpec } from './schedule.js';
+export { saveCheckpoint, readCheckpoint, loadCheckpoint, restoreOptimizer, checkpointJsonPath } from './checkpoint.js';
+export type { Checkpoint } from './checkpoint.js';

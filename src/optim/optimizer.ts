@@ -1,0 +1,376 @@
+// The optimizer base class: one fused op launch per step over a whole parameter arena.
+//
+// Contract. `params` is a contiguous float tensor [size] (one replica) or [replicas, size]
+// (a population); it is updated in place by `step(grads)`, where `grads` has the same
+// shape, dtype and backend. Each replica is cut into parameter groups (slices
+// [start, end) that tile [0, size)); every hyperparameter can be a number, a boolean, or
+// an array with one value per replica, at the top level or per group. Per step the host
+// turns them, the step number t and the schedule factor into float32 records (see
+// OPTIM_HYPER in src/backend/ops.ts) in float64 arithmetic, so a step is a pure function of
+// (options, t, params, grads, state): an optimizer restored by `loadState` at step t
+// continues bit-identically. Gradient-norm clipping (`clipNorm`, per replica) and
+// AdaGradNorm first launch one reduction (optimSumSq) for the squared group norms.
+
+import { DescentError, rangeError, typeError } from '../errors.js';
+import type { Backend, OptimArgs, OptimOp, Storage } from '../backend/ops.js';
+import { OPTIM_HYPER } from '../backend/ops.js';
+import type { DType } from '../dtype.js';
+import { keep, Tensor } from '../tensor.js';
+import { checkSchedule, scheduleFactor } from './schedule.js';
+import type { ScheduleSpec } from './schedule.js';
+
+/** A hyperparameter: one value for every replica, or one per replica. Booleans mean 0/1. */
+export type HyperValue = number | boolean | readonly (number | boolean)[];
+
+/** A parameter group: a slice [start, end) of every replica, with its own hyperparameters. */
+export interface GroupSpec {
+  /** First element (default: the previous group's end, or 0). */
+  start?: number;
+  /** One past the last element. */
+  end: number;
+  [hyper: string]: HyperValue | undefined;
+}
+
+export interface OptimizerOptions {
+  /** Groups tiling [0, size) in order (default: one group). */
+  groups?: readonly GroupSpec[];
+  /** Maximum gradient norm per replica (over all groups); 0 or absent = no clipping. */
+  clipNorm?: number | readonly number[];
+  /** Learning-rate schedule (default constant). */
+  schedule?: ScheduleSpec;
+}
+
+/** How one hyperparameter is checked and defaulted. */
+export interface HyperDef {
+  default: number;
+  /** Allowed interval; `open` excludes the bound. */
+  min?: number;
+  minOpen?: boolean;
+  max?: number;
+  maxOpen?: boolean;
+  /** A 0/1 flag (true/false accepted). */
+  bool?: boolean;
+}
+
+/** What an optimizer records to restore itself. */
+export interface OptimizerMeta {
+  format: 'descent-optimizer';
+  version: 1;
+  kind: string;
+  op: OptimOp;
+  step: number;
+  replicas: number;
+  size: number;
+  bounds: number[];
+  variant: number;
+  dtype: DType;
+  /** The constructor options, as given (JSON). */
+  options: unknown;
+  /** State buffers in order, with their shapes. */
+  state: { name: string; shape: number[] }[];
+}
+
+export interface OptimizerState {
+  meta: OptimizerMeta;
+  /** State tensors by name (host or device; copied on load). */
+  tensors: Record<string, Tensor>;
+}
+
+const COMMON_KEYS = ['groups', 'clipNorm', 'schedule'];
+
+function describeRange(d: HyperDef): string {
+  if (d.bool) return 'a boolean or 0/1';
+  const lo = d.min === undefined ? '' : `${d.minOpen ? '>' : '≥'} ${d.min}`;
+  const hi = d.max === undefined ? '' : `${d.maxOpen ? '<' : '≤'} ${d.max}`;
+  return `a finite number${lo || hi ? ' ' : ''}${[lo, hi].filter(Boolean).join(' and ')}`;
+}
+
+function checkValue(fn: string, arg: string, d: HyperDef, v: unknown): number {
+  if (typeof v === 'boolean') {
+    if (!d.bool) throw typeError(fn, arg, describeRange(d), v);
+    return v ? 1 : 0;
+  }
+  if (typeof v !== 'number') throw typeError(fn, arg, describeRange(d), v);
+  const ok = Number.isFinite(v)
+    && (d.min === undefined || (d.minOpen ? v > d.min : v >= d.min))
+    && (d.max === undefined || (d.maxOpen ? v < d.max : v <= d.max))
+    && (!d.bool || v === 0 || v === 1);
+  if (!ok) throw rangeError(fn, arg, describeRange(d), v);
+  return v;
+}
+
+/** One value per replica from a HyperValue. */
+function perReplica(fn: string, arg: string, d: HyperDef, v: HyperValue, replicas: number): Float64Array {
+  const out = new Float64Array(replicas);
+  if (Array.isArray(v)) {
+    if (v.length !== replicas) throw rangeError(fn, arg, `one value per replica (${replicas})`, v);
+    v.forEach((x, r) => { out[r] = checkValue(fn, `${arg}[${r}]`, d, x); });
+  } else {
+    out.fill(checkValue(fn, arg, d, v));
+  }
+  return out;
+}
+
+/** Validates groups and returns their boundaries (G + 1 of them). */
+function groupBounds(fn: string, groups: readonly GroupSpec[] | undefined, size: number): Int32Array {
+  if (groups === undefined) return Int32Array.from([0, size]);
+  if (!Array.isArray(groups) || groups.length === 0) throw typeError(fn, 'groups', 'a non-empty array of { start?, end, ...hyperparameters }', groups);
+  const b = new Int32Array(groups.length + 1);
+  let at = 0;
+  groups.forEach((g, j) => {
+    if (g === null || typeof g !== 'object') throw typeError(fn, `groups[${j}]`, 'an object { start?, end, ... }', g);
+    const start = g.start ?? at;
+    if (start !== at) throw rangeError(fn, `groups[${j}].start`, `${at} (groups must tile [0, ${size}) in order)`, start);
+    if (typeof g.end !== 'number' || !Number.isInteger(g.end) || g.end < start || g.end > size) {
+      throw rangeError(fn, `groups[${j}].end`, `an integer in [${start}, ${size}]`, g.end);
+    }
+    at = g.end;
+    b[j + 1] = at;
+  });
+  if (at !== size) throw rangeError(fn, `groups[${groups.length - 1}].end`, `${size} (groups must cover every parameter)`, at);
+  return b;
+}
+
+export abstract class Optimizer {
+  readonly params: Tensor;
+  readonly replicas: number;
+  readonly size: number;
+  /** Group boundaries within a replica: 0 = b_0 < … < b_G = size. */
+  readonly bounds: Int32Array;
+  readonly schedule: ScheduleSpec;
+  /** Structural variant bits passed to the op (see RMSPROP_VARIANT). */
+  protected variant = 0;
+  /** Whether every step needs the squared group norms even without clipping. */
+  protected needsNorms = false;
+  private readonly table = new Map<string, Float64Array>();
+  private readonly clip: Float64Array;
+  private readonly stateList: { name: string; tensor: Tensor }[] = [];
+  private t = 0;
+  private disposed = false;
+  private readonly optionsJson: unknown;
+
+  protected constructor(
+    readonly kind: string,
+    readonly op: OptimOp,
+    params: Tensor,
+    given: OptimizerOptions,
+    defs: Readonly<Record<string, HyperDef>>,
+    extraKeys: readonly string[] = [],
+  ) {
+    const fn = kind;
+    if (!(params instanceof Tensor)) throw typeError(fn, 'params', 'a Tensor', params);
+    params.storage; // throws if disposed
+    if (params.dtype === 'int32') throw new TypeError(`${fn}: expected a float32 or float64 tensor for 'params' but received int32`);
+    if (!params.isContiguous) throw new RangeError(`${fn}: expected a contiguous tensor for 'params' but received a strided view of shape [${params.shape.join(', ')}] (use contiguous())`);
+    if (params.rank !== 1 && params.rank !== 2) throw new RangeError(`${fn}: expected 'params' of shape [size] or [replicas, size] but received shape [${params.shape.join(', ')}]`);
+    if (given === null || typeof given !== 'object') throw typeError(fn, 'options', 'an options object', given);
+    const options = given as OptimizerOptions & Record<string, unknown>;
+    for (const k of Object.keys(options)) {
+      if (!(k in defs) && !COMMON_KEYS.includes(k) && !extraKeys.includes(k)) {
+        throw new RangeError(`${fn}: unknown option '${k}' (expected one of ${[...Object.keys(defs), ...COMMON_KEYS, ...extraKeys].join(', ')})`);
+      }
+    }
+    this.params = params;
+    this.replicas = params.rank === 2 ? params.shape[0]! : 1;
+    this.size = params.rank === 2 ? params.shape[1]! : params.shape[0]!;
+    this.bounds = groupBounds(fn, options.groups, this.size);
+    this.schedule = options.schedule === undefined ? { kind: 'constant' } : checkSchedule(options.schedule);
+    const R = this.replicas, G = this.bounds.length - 1;
+    this.clip = options.clipNorm === undefined ? new Float64Array(R)
+      : perReplica(fn, 'clipNorm', { default: 0, min: 0 }, options.clipNorm, R);
+    for (const [name, def] of Object.entries(defs)) {
+      const top = perReplica(fn, name, def, (options[name] as HyperValue | undefined) ?? def.default, R);
+      const col = new Float64Array(R * G);
+      for (let j = 0; j < G; j++) {
+        const override = options.groups?.[j]?.[name];
+        const vals = override === undefined ? top : perReplica(fn, `groups[${j}].${name}`, def, override, R);
+        for (let r = 0; r < R; r++) col[r * G + j] = vals[r]!;
+      }
+      this.table.set(name, col);
+    }
+    for (const [j, g] of (options.groups ?? []).entries()) {
+      for (const k of Object.keys(g)) {
+        if (k !== 'start' && k !== 'end' && !(k in defs)) {
+          throw new RangeError(`${fn}: unknown group option 'groups[${j}].${k}' (expected start, end or one of ${Object.keys(defs).join(', ')})`);
+        }
+      }
+    }
+    this.optionsJson = JSON.parse(JSON.stringify(options));
+  }
+
+  /** The step number of the last step taken (0 before the first). */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  get groups(): number {
+    return this.bounds.length - 1;
+  }
+
+  get backend(): Backend {
+    return this.params.backend;
+  }
+
+  /** The value of hyperparameter `name` for replica r, group j. */
+  hyper(name: string, r: number, j: number): number {
+    const col = this.table.get(name);
+    if (!col) throw new RangeError(`${this.kind}.hyper: unknown hyperparameter '${name}'`);
+    return col[r * this.groups + j]!;
+  }
+
+  /** Whether hyperparameter `name` is non-zero for any replica and group. */
+  protected anyNonZero(name: string): boolean {
+    return this.table.get(name)!.some((v) => v !== 0);
+  }
+
+  /** The schedule's learning-rate factor at step t. */
+  lrFactor(t: number): number {
+    return scheduleFactor(this.schedule, t);
+  }
+
+  /**
+   * The fields of one record after `clip` (in OPTIM_HYPER[op] order) for step t, given the
+   * hyperparameters of one (replica, group) and the schedule factor f.
+   */
+  protected abstract fields(h: (name: string) => number, t: number, f: number): number[];
+
+  /** The float32 hyperparameter records [replicas, groups, K] of step t. */
+  records(t: number): Float32Array {
+    const K = OPTIM_HYPER[this.op].length, R = this.replicas, G = this.groups, f = this.lrFactor(t);
+    const out = new Float32Array(R * G * K);
+    for (let r = 0; r < R; r++) {
+      for (let j = 0; j < G; j++) {
+        // NOTE: fields are derived from the float32 values the kernels use (β as stored, not as
+        // given), so bias corrections match the moving averages they correct.
+        const rest = this.fields((name) => Math.fround(this.hyper(name, r, j)), t, f);
+        if (rest.length !== K - 1) throw new DescentError(`${this.kind}: record has ${rest.length + 1} fields but ${this.op} takes ${K}`);
+        const at = (r * G + j) * K;
+        out[at] = this.clip[r]!;
+        for (let k = 0; k < rest.length; k++) out[at + 1 + k] = rest[k]!;
+      }
+    }
+    return out;
+  }
+
+  /** Registers a state buffer (kept out of tidy scopes; freed by dispose()). */
+  protected addState(name: string, tensor: Tensor): void {
+    this.stateList.push({ name, tensor: keep(tensor) });
+  }
+
+  /** A zero state buffer shaped like params. */
+  protected zerosLikeParams(): Tensor {
+    const b = this.backend;
+    return Tensor.fromStorage(b, b.ops.fill(this.replicas * this.size, 0, this.params.dtype), this.params.shape);
+  }
+
+  /** A [replicas, groups] state buffer with value(r, j). */
+  protected perGroupState(value: (r: number, j: number) => number): Tensor {
+    const R = this.replicas, G = this.groups;
+    const host = this.params.dtype === 'float64' ? new Float64Array(R * G) : new Float32Array(R * G);
+    for (let r = 0; r < R; r++) for (let j = 0; j < G; j++) host[r * G + j] = value(r, j);
+    return Tensor.fromStorage(this.backend, this.backend.upload(host), [R, G]);
+  }
+
+  /** The state buffers, in the order the op takes them. */
+  get state(): readonly { readonly name: string; readonly tensor: Tensor }[] {
+    return this.stateList;
+  }
+
+  /** Whether a step launches the norm reduction first. */
+  get usesNorms(): boolean {
+    return this.needsNorms || this.clip.some((c) => c !== 0);
+  }
+
+  /**
+   * Takes one step: params ← update(params, grads, state) in one fused launch (two when
+   * clipping or AdaGradNorm need the gradient norms).
+   */
+  step(grads: Tensor): void {
+    const fn = `${this.kind}.step`;
+    if (this.disposed) throw new DescentError(`${fn}: the optimizer was disposed`);
+    if (!(grads instanceof Tensor)) throw typeError(fn, 'grads', 'a Tensor', grads);
+    grads.storage;
+    this.params.storage;
+    if (grads.backend !== this.backend) throw new TypeError(`${fn}: expected 'grads' on the '${this.backend.name}' backend of the parameters but received '${grads.backend.name}'`);
+    if (grads.dtype !== this.params.dtype) throw new TypeError(`${fn}: expected ${this.params.dtype} for 'grads' but received ${grads.dtype}`);
+    if (grads.size !== this.params.size || grads.rank !== this.params.rank || grads.shape.some((d, i) => d !== this.params.shape[i])) {
+      throw new RangeError(`${fn}: expected 'grads' of shape [${this.params.shape.join(', ')}] but received [${grads.shape.join(', ')}]`);
+    }
+    if (!grads.isContiguous) throw new RangeError(`${fn}: expected a contiguous tensor for 'grads' but received a strided view (use contiguous())`);
+    const t = this.t + 1;
+    const hyper = this.records(t);
+    const b = this.backend;
+    let norms: Storage | undefined;
+    if (this.usesNorms) norms = b.ops.optimSumSq(grads.contig, this.replicas, this.size, this.bounds);
+    const args: OptimArgs = {
+      p: this.params.contig, g: grads.contig, state: this.stateList.map((s) => s.tensor.contig),
+      replicas: this.replicas, size: this.size, bounds: this.bounds, hyper,
+      norms: norms ? { s: norms, offset: 0 } : undefined, variant: this.variant,
+    };
+    try {
+      b.ops[this.op](args);
+    } finally {
+      if (norms) b.free(norms);
+    }
+    this.t = t;
+  }
+
+  /** The state to save: metadata (JSON) and the state tensors (views, not copies). */
+  stateDict(): OptimizerState {
+    const tensors: Record<string, Tensor> = {};
+    for (const s of this.stateList) tensors[s.name] = s.tensor;
+    return {
+      meta: {
+        format: 'descent-optimizer', version: 1, kind: this.kind, op: this.op, step: this.t,
+        replicas: this.replicas, size: this.size, bounds: Array.from(this.bounds), variant: this.variant,
+        dtype: this.params.dtype, options: this.optionsJson,
+        state: this.stateList.map((s) => ({ name: s.name, shape: s.tensor.shape.slice() })),
+      },
+      tensors,
+    };
+  }
+
+  /** Throws unless `m` is the metadata of a state this optimizer can load (kind, layout, buffers). */
+  checkCompatible(m: OptimizerMeta, fn = `${this.kind}.loadState`): void {
+    if (!m || m.format !== 'descent-optimizer') throw typeError(fn, 'saved.meta', 'descent optimizer metadata', m);
+    const expect = (what: string, want: unknown, got: unknown) => {
+      if (JSON.stringify(want) !== JSON.stringify(got)) throw new RangeError(`${fn}: expected ${what} ${JSON.stringify(want)} but the saved state has ${JSON.stringify(got)}`);
+    };
+    expect('kind', this.kind, m.kind);
+    expect('replicas', this.replicas, m.replicas);
+    expect('size', this.size, m.size);
+    expect('group bounds', Array.from(this.bounds), m.bounds);
+    expect('variant', this.variant, m.variant);
+    expect('state buffers', this.stateList.map((s) => ({ name: s.name, shape: s.tensor.shape })), m.state);
+    if (!Number.isInteger(m.step) || m.step < 0) throw rangeError(fn, 'saved.meta.step', 'a non-negative integer', m.step);
+  }
+
+  /**
+   * Restores the step count and state buffers saved by stateDict() (of an optimizer of the
+   * same kind, layout and groups). Tensors are copied into this optimizer's buffers.
+   */
+  loadState(saved: OptimizerState): void {
+    const fn = `${this.kind}.loadState`;
+    const m = saved?.meta;
+    this.checkCompatible(m, fn);
+    for (const s of this.stateList) {
+      const src = saved.tensors[s.name];
+      if (!(src instanceof Tensor)) throw typeError(fn, `saved.tensors.${s.name}`, 'a Tensor', src);
+      if (src.size !== s.tensor.size) throw rangeError(fn, `saved.tensors.${s.name}`, `a tensor of ${s.tensor.size} elements`, src.size);
+      if (src.backend !== this.backend) throw new TypeError(`${fn}: expected 'saved.tensors.${s.name}' on the '${this.backend.name}' backend but received '${src.backend.name}'`);
+      if (src.dtype !== s.tensor.dtype) throw new TypeError(`${fn}: expected ${s.tensor.dtype} for 'saved.tensors.${s.name}' but received ${src.dtype}`);
+      if (!src.isContiguous) throw new RangeError(`${fn}: expected a contiguous tensor for 'saved.tensors.${s.name}'`);
+      const view = src.view(s.tensor.shape, s.tensor.strides, src.offset);
+      this.backend.ops.copyInto(view.strided, s.tensor.strided);
+      view.dispose();
+    }
+    this.t = m.step;
+  }
+
+  /** Frees the state buffers (the parameters belong to the caller). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.stateList) s.tensor.dispose();
+  }
+}
