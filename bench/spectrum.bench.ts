@@ -1,0 +1,132 @@
+// Spectrum benchmark on the reference problem (../shared/reference/mlp-fmnist-init: the
+// Hessian of a 784-256-256-10 ReLU MLP on 2,048 Fashion-MNIST rows, n = 269,322), cpu backend.
+//
+// Parts, each timed (best and median of --repeat runs, default 1) and checked:
+//   top5     Lanczos from v0 until the top 5 residuals are below 1e-4·|θ|, plus one product
+//            on the 5 Ritz vectors to verify them; errors against the float64 values.
+//   trace    100 products' worth: Hutchinson (100 probes), Hutch++ (100 products), and the
+//            Krylov-deflated estimate (the top5 run's basis + 100 probes); with standard errors.
+//   slq      8 probes × 80 Lanczos steps in lockstep.
+//   job      `descent spectrum --model reference --data reference --samples all --probes 1
+//            --iterations 150 --min-iterations 20 --trace-probes 16` in-process: the whole job
+//            (Lanczos until the top 5 residuals are below 1e-4·|θ|, verified; the density from
+//            the same run; the Krylov-deflated trace ± its standard error).
+// PyHessian's figures on this machine (issue 5): eigenvalues(top_n=5) 6.71 s, trace() 1.52 s,
+// density() 4.63 s, 12.86 s in all.
+//
+// Run: `npm run bench -- spectrum [--json FILE] [--repeat R] [--parts top5,trace,slq,job] [--quick]`
+// (--quick: top5 and job only), or `npx tsx bench/spectrum.bench.ts` with the same options.
+// Rows (bench/run.ts's BenchRow): kernel, backend, shape, threads, median/min/max seconds, unit 's',
+// plus each part's results (values, errors, standard errors, products, PyHessian's time).
+
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as d from '../src/index.js';
+import { registerBackend, useBackend } from '../src/backend/backend.js';
+import { createCpuBackend, getThreads } from '../src/backend/cpu/index.js';
+import { runSpectrum, parseSpectrumArgs } from '../src/cli/spectrum.js';
+import type { SpectrumOptions } from '../src/cli/spectrum.js';
+import * as L from '../src/linalg/index.js';
+import type { BenchRow } from './run.js';
+
+const PYHESSIAN_S = { top5: 6.71, trace: 1.52, slq: 4.63, job: 12.86 };
+
+async function timeIt<T>(repeat: number, f: () => Promise<T>): Promise<{ times: number[]; last: T }> {
+  const times: number[] = [];
+  let last!: T;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    last = await f();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return { times, last };
+}
+
+function row(kernel: string, times: number[], extra: Record<string, unknown>): BenchRow {
+  const s = times.slice().sort((a, b) => a - b);
+  return {
+    kernel, backend: 'cpu', shape: 'mlp-fmnist-init n=269322 rows=2048', threads: getThreads(),
+    median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)!, unit: 's', ...extra,
+  };
+}
+
+/** Runs the benchmark and returns its rows (printing a line per part). */
+export async function run(argv: string[] = []): Promise<BenchRow[]> {
+  const { values } = parseArgs({ args: argv, strict: false, options: { json: { type: 'string' }, repeat: { type: 'string' }, parts: { type: 'string' }, quick: { type: 'boolean' } } });
+  const repeat = Number(values.repeat ?? 1);
+  const parts = new Set(String(values.parts ?? (values.quick ? 'top5,job' : 'top5,trace,slq,job')).split(','));
+  registerBackend('cpu', createCpuBackend);
+  const b = await useBackend('cpu');
+  const ref = d.loadReferenceProblem();
+  const { model, params } = d.mlpFromWeights({ widths: ref.widths, layers: ref.layers }, { activation: 'relu', backend: b });
+  const x = d.tensor(ref.x, [ref.n, ref.features], { backend: b });
+  const y = d.tensor(ref.y, [ref.n], { dtype: 'int32', backend: b });
+  const H = d.modelHessian(model, d.softmaxCrossEntropy, params, { x, y });
+  const n = H.size;
+  const op: L.Operator = (v) => H.apply(v);
+  const v0 = d.tensor(ref.v0, [n, 1], { backend: b });
+  const rows: BenchRow[] = [];
+  const print = (r: BenchRow, note: string) => console.log(`${r.kernel.padEnd(22)} ${r.median.toFixed(3).padStart(8)} s  ${note}`);
+  const want = ref.expected.top5_eigenvalues;
+  let top: L.EigshResult | null = null;
+
+  if (parts.has('top5') || parts.has('trace')) {
+    const { times, last } = await timeIt(repeat, async () => {
+      top?.run.dispose();
+      top?.vectors?.dispose();
+      return L.eigsh(op, n, { k: 5, tol: 1e-4, maxSteps: 200, start: v0 });
+    });
+    top = last;
+    const relErr = Array.from(last.values, (v, i) => Math.abs(v - want[i]!) / want[i]!);
+    const r = row('spectrum.top5', times, {
+      steps: last.steps, matvecs: last.matvecs, values: Array.from(last.values), relErr, residuals: Array.from(last.residuals),
+      pyhessian: PYHESSIAN_S.top5, speedup: PYHESSIAN_S.top5 / Math.min(...times),
+    });
+    rows.push(r);
+    print(r, `${last.steps} steps, ${last.matvecs} products, max rel. error ${Math.max(...relErr).toExponential(1)} (PyHessian ${PYHESSIAN_S.top5} s)`);
+  }
+  if (parts.has('trace')) {
+    const exp = ref.expected.hutchinson_trace_100_rademacher;
+    const h = await timeIt(repeat, () => L.hutchinson(op, n, { probes: 100, block: 10, seed: 1, backend: b }));
+    const p = await timeIt(repeat, () => L.hutchPlusPlus(op, n, { matvecs: 100, block: 10, seed: 1, backend: b }));
+    const f = await timeIt(repeat, () => L.deflatedTrace(op, top!.run, { extraProbes: 100, block: 10, seed: 1 }));
+    for (const [name, t] of [['hutchinson', h], ['hutchpp', p], ['deflated', f]] as const) {
+      const r = row(`spectrum.trace.${name}`, t.times, { trace: t.last.trace, stdError: t.last.stdError, matvecs: t.last.matvecs, pyhessian: PYHESSIAN_S.trace });
+      rows.push(r);
+      print(r, `${t.last.trace.toFixed(3)} ± ${t.last.stdError.toFixed(3)} (${t.last.matvecs} products; reference ${exp.mean.toFixed(3)} ± ${exp.standard_error.toFixed(3)})`);
+    }
+  }
+  top?.run.dispose();
+  top?.vectors?.dispose();
+  if (parts.has('slq')) {
+    const t = await timeIt(repeat, async () => {
+      const s = await L.slq(op, n, { probes: 8, steps: 80, seed: 1, backend: b });
+      s.run.dispose();
+      return s;
+    });
+    const tr = L.traceFromRules(t.last.rules, n);
+    const r = row('spectrum.slq8x80', t.times, { matvecs: t.last.matvecs, trace: tr.trace, stdError: tr.stdError, pyhessian: PYHESSIAN_S.slq });
+    rows.push(r);
+    print(r, `${t.last.matvecs} products (PyHessian density() ${PYHESSIAN_S.slq} s with 100 products; PyTorch SLQ 8×80 20.1 s)`);
+  }
+  H.dispose();
+  if (parts.has('job')) {
+    const out = join(tmpdir(), `descent-bench-spectrum-${process.pid}`);
+    const o = parseSpectrumArgs(['--model', 'reference', '--data', 'reference', '--samples', 'all', '--probes', '1', '--iterations', '150', '--min-iterations', '20', '--tol', '1e-4',
+      '--trace-probes', '16', '--top-k', '5', '--backend', 'cpu', '--out', out, '--fresh', '--quiet']) as SpectrumOptions;
+    const t = await timeIt(repeat, () => runSpectrum(o));
+    const j = t.last.json as Record<string, any>;
+    const relErr = (j.eigenvalues.top as number[]).map((v, i) => Math.abs(v - want[i]!) / want[i]!);
+    const r = row('spectrum.job', t.times, {
+      relErr, trace: j.trace.estimate, stdError: j.trace.standardError, pyhessian: PYHESSIAN_S.job, speedup: PYHESSIAN_S.job / Math.min(...t.times),
+    });
+    rows.push(r);
+    print(r, `whole job: top-5 max rel. error ${Math.max(...relErr).toExponential(1)}, trace ${j.trace.estimate.toFixed(3)} ± ${j.trace.standardError?.toFixed(3)}; ${(PYHESSIAN_S.job / Math.min(...t.times)).toFixed(2)}× PyHessian's ${PYHESSIAN_S.job} s`);
+  }
+  if (typeof values.json === 'string') writeFileSync(values.json, JSON.stringify(rows, null, 1));
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(process.argv.slice(2));

@@ -1,0 +1,175 @@
+// The spectrum job's problem: a model and its parameters, a data set, and the curvature
+// operator (Hessian or Gauss-Newton, whole arena or one layer) built from them.
+//
+// Models: an MLP spec `784-256-256-10:relu` (seeded initialisation), a safetensors file of a
+// PyTorch nn.Sequential state_dict (activation from --activation or the file's metadata),
+// or `reference` / a folder holding a reference-problem manifest.json (its weights).
+// Data: `default` (the Fashion-MNIST test split shipped in data/), `fashion-mnist:train`,
+// `fashion-mnist:test`, `reference` / a reference-problem folder (its 2,048 rows), a
+// safetensors file with tensors `x` [n, features] (float32) and `y` [n] (integer labels), or
+// an IDX images file (`*images-idx3-ubyte[.gz]`, labels in the matching `labels-idx1` file).
+
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from '../backend/ops.js';
+import { tensor } from '../ops/creation.js';
+import type { Tensor } from '../tensor.js';
+import { loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
+import { defaultReferenceDir, loadReferenceProblem } from '../data/reference.js';
+import type { ReferenceProblem } from '../data/reference.js';
+import { selectRows, takeRows } from '../data/dataset.js';
+import type { ClassificationData } from '../data/dataset.js';
+import { decodeImages, decodeLabels, idxRows, openIdx } from '../data/idx.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { readMlpSafetensors } from '../io/mlp-weights.js';
+import { MLP, mlpFromWeights } from '../nn/mlp.js';
+import type { Activation } from '../nn/mlp.js';
+import { softmaxCrossEntropy } from '../nn/losses.js';
+import { modelGGN, modelHessian } from '../nn/curvature.js';
+import type { CurvatureOperator } from '../autodiff/operator.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'gelu', 'sigmoid', 'identity'];
+
+function isReferenceDir(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'));
+}
+
+let referenceCache: { dir: string; problem: ReferenceProblem } | null = null;
+function reference(dir: string): ReferenceProblem {
+  if (referenceCache?.dir !== dir) referenceCache = { dir, problem: loadReferenceProblem(dir) };
+  return referenceCache.problem;
+}
+
+function referenceDirOf(spec: string): string | null {
+  if (spec === 'reference') return defaultReferenceDir();
+  return isReferenceDir(spec) ? spec : null;
+}
+
+/** Parses `784-256-10:relu` into widths and an activation. */
+export function parseMlpSpec(spec: string): { widths: number[]; activation: Activation } {
+  const m = /^(\d+(?:-\d+)+)(?::([a-z]+))?$/.exec(spec);
+  if (!m) throw new UsageError(`--model: expected an MLP spec like '784-256-10:relu', a .safetensors file or 'reference' but received '${spec}'`);
+  const widths = m[1]!.split('-').map(Number);
+  if (widths.some((w) => !Number.isSafeInteger(w) || w < 1)) throw new UsageError(`--model: expected positive layer widths in '${spec}'`);
+  const activation = (m[2] ?? 'relu') as Activation;
+  if (!ACTIVATIONS.includes(activation)) throw new UsageError(`--model: expected an activation among ${ACTIVATIONS.join(', ')} but received '${m[2]}'`);
+  return { widths, activation };
+}
+
+export interface DataChoice {
+  data: ClassificationData;
+  description: string;
+}
+
+/** Loads the rows the job asks for: the first `samples` in file order, or a seeded random subset. */
+export function loadData(spec: string, samples: number | 'all', shuffleSeed: number | undefined): DataChoice {
+  const selection = {
+    ...(samples === 'all' ? {} : { limit: samples }),
+    ...(shuffleSeed === undefined ? {} : { seed: shuffleSeed }),
+  };
+  const limitTo = (total: number) => {
+    if (samples !== 'all' && samples > total) throw new UsageError(`--samples: the data set has ${total} rows, fewer than ${samples} (use --samples all)`);
+    return samples === 'all' ? total : samples;
+  };
+  if (spec === 'default') {
+    return { data: loadDefaultDataset({ ...selection, ...(samples === 'all' ? {} : { limit: limitTo(10_000) }) }), description: 'Fashion-MNIST test split (shipped with descent)' };
+  }
+  if (spec === 'fashion-mnist:train' || spec === 'fashion-mnist:test') {
+    const split = spec.endsWith('train') ? 'train' : 'test';
+    return { data: loadFashionMnist({ split, ...selection, ...(samples === 'all' ? {} : { limit: limitTo(split === 'train' ? 60_000 : 10_000) }) }), description: `Fashion-MNIST ${split} split` };
+  }
+  const refDir = referenceDirOf(spec);
+  let all: ClassificationData;
+  let description: string;
+  if (refDir) {
+    const r = reference(refDir);
+    all = { x: r.x, y: r.y, n: r.n, features: r.features, classes: r.classes };
+    description = 'the reference problem (mlp-fmnist-init)';
+  } else if (!existsSync(spec)) {
+    throw new UsageError(`--data: expected 'default', 'fashion-mnist:train', 'fashion-mnist:test', 'reference' or an existing file but received '${spec}' (no such file)`);
+  } else if (spec.endsWith('.safetensors')) {
+    const { tensors } = readSafetensors(spec);
+    const get = (name: string) => (tensors instanceof Map ? tensors.get(name) : (tensors as Record<string, unknown>)[name]) as { shape: number[]; data: ArrayLike<number> } | undefined;
+    const x = get('x'), y = get('y');
+    if (!x || !y || x.shape.length !== 2 || y.shape.length !== 1 || y.shape[0] !== x.shape[0]) {
+      throw new UsageError(`--data: expected tensors 'x' [n, features] and 'y' [n] in ${spec}`);
+    }
+    const labels = Int32Array.from(y.data, Number);
+    all = { x: Float32Array.from(x.data), y: labels, n: x.shape[0]!, features: x.shape[1]!, classes: Math.max(...labels) + 1 };
+    description = spec;
+  } else {
+    const images = openIdx(spec);
+    const labelsPath = spec.replace('images-idx3', 'labels-idx1');
+    if (labelsPath === spec) throw new UsageError(`--data: expected an IDX images file named *images-idx3-ubyte[.gz] (labels beside it as *labels-idx1-ubyte[.gz]) or a .safetensors file but received '${spec}'`);
+    const labels = openIdx(labelsPath);
+    const n = idxRows(images);
+    const y = decodeLabels(labels);
+    const x = decodeImages(images);
+    all = { x, y, n, features: x.length / n, classes: Math.max(...y) + 1 };
+    description = spec;
+  }
+  const rows = selectRows('--data', all.n, { ...(samples === 'all' ? {} : { limit: limitTo(all.n) }), ...(shuffleSeed === undefined ? {} : { seed: shuffleSeed }) });
+  return { data: rows ? takeRows(all, rows) : all, description };
+}
+
+export interface ModelChoice {
+  model: MLP;
+  params: Tensor;
+  description: string;
+}
+
+export function loadModel(spec: string, activation: string | undefined, seed: number, backend: Backend): ModelChoice {
+  const refDir = referenceDirOf(spec);
+  if (refDir) {
+    const r = reference(refDir);
+    const { model, params } = mlpFromWeights({ widths: r.widths, layers: r.layers }, { activation: 'relu', backend });
+    return { model, params, description: `${r.widths.join('-')}:relu (reference weights)` };
+  }
+  if (spec.endsWith('.safetensors')) {
+    if (!existsSync(spec)) throw new UsageError(`--model: no such file '${spec}'`);
+    const file = readMlpSafetensors(spec, activation === undefined ? {} : { activation });
+    const act = (file.activation ?? 'relu') as Activation;
+    if (!ACTIVATIONS.includes(act)) throw new UsageError(`--activation: expected one of ${ACTIVATIONS.join(', ')} but received '${act}'`);
+    const { model, params } = mlpFromWeights(file, { activation: act, backend });
+    return { model, params, description: `${file.widths.join('-')}:${act} (${spec})` };
+  }
+  const { widths, activation: act } = parseMlpSpec(spec);
+  const model = new MLP(widths, { activation: act });
+  return { model, params: model.init({ seed, backend }), description: `${widths.join('-')}:${act} (initialised with seed ${seed})` };
+}
+
+export interface Problem {
+  model: ModelChoice;
+  data: DataChoice;
+  x: Tensor;
+  y: Tensor;
+  op: CurvatureOperator;
+  /** The operator's order: all parameters, or one layer's. */
+  n: number;
+  loss: number;
+  dispose(): void;
+}
+
+export function buildProblem(
+  model: ModelChoice, data: DataChoice, matrix: 'hessian' | 'ggn', layer: number | undefined, batchSize: number | undefined, backend: Backend,
+): Omit<Problem, 'loss'> {
+  const { model: net } = model;
+  const d = data.data;
+  if (net.sizes[0] !== d.features) throw new UsageError(`the model takes ${net.sizes[0]} inputs but the data have ${d.features} features`);
+  if (net.sizes.at(-1)! < d.classes) throw new UsageError(`the model has ${net.sizes.at(-1)} outputs but the data have ${d.classes} classes`);
+  if (layer !== undefined && (layer < 1 || layer > net.depth)) throw new UsageError(`--layer: expected a layer in [1, ${net.depth}] but received ${layer}`);
+  const x = tensor(d.x, [d.n, d.features], { backend });
+  const y = tensor(d.y, [d.n], { dtype: 'int32', backend });
+  const opts = { ...(batchSize ? { batchSize } : {}), ...(layer !== undefined ? { block: layer } : {}) };
+  const op = matrix === 'hessian'
+    ? modelHessian(net, softmaxCrossEntropy, model.params, { x, y }, opts)
+    : modelGGN(net, softmaxCrossEntropy, model.params, { x, y }, opts);
+  return {
+    model, data, x, y, op, n: op.size,
+    dispose() { op.dispose(); x.dispose(); y.dispose(); model.params.dispose(); },
+  };
+}

@@ -1,0 +1,490 @@
+// `descent spectrum`: the top eigenvalues, trace and eigenvalue density of a network's
+// Hessian (or Gauss-Newton matrix) on a data set, with a progress bar, a summary, JSON and
+// SVG outputs, and a checkpoint after every step so that the same command resumes a
+// killed run and finishes with the same result.
+//
+// One Lanczos run serves all three answers. `probes` start vectors (seeded Rademacher) run
+// `iterations` steps in lockstep; probe 0's Ritz pairs are the top eigenvalues (their
+// residuals are then verified with one more product on the k Ritz vectors); the quadrature
+// rules of all probes give the density (SLQ); probe 0's Krylov basis deflates the trace,
+// and the other probes' start vectors are its first Hutchinson samples at no cost, topped
+// up with `trace-probes` extra products. docs/spectrum.md documents the options and the
+// schema of spectrum.json.
+
+// NOTE: the public entry point registers the cpu and webgpu backends (src/index.ts).
+import '../index.js';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend, useBackend } from '../backend/backend.js';
+import type { BackendName } from '../backend/ops.js';
+import { bulkEdge, outliers, spectralDensity } from '../linalg/density.js';
+import { convergedCount, explicitResiduals, ritzPairs, ritzValues } from '../linalg/eigsh.js';
+import { deflatedTrace } from '../linalg/hutchinson.js';
+import { Lanczos } from '../linalg/lanczos.js';
+import type { Operator } from '../linalg/operators.js';
+import { PROBE_STREAM, probeRows } from '../linalg/probes.js';
+import { gaussRule, meanAndError, traceFromRules } from '../linalg/slq.js';
+import type { QuadratureRule } from '../linalg/slq.js';
+import { tridiagEigImplementation } from '../linalg/tridiag.js';
+import { Progress, formatDuration } from './progress.js';
+import { buildProblem, loadData, loadModel, UsageError } from './spectrum-setup.js';
+import type { Problem } from './spectrum-setup.js';
+import { renderDensitySvg } from './spectrum-plot.js';
+import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
+import type { JobState } from './spectrum-state.js';
+
+export interface SpectrumOptions {
+  model: string;
+  activation?: string;
+  data: string;
+  samples: number | 'all';
+  shuffleSeed?: number;
+  batchSize?: number;
+  iterations: number;
+  /** Stop the Lanczos phase after this many steps once the top-k have converged (default: iterations). */
+  minIterations?: number;
+  probes: number;
+  topK: number;
+  tol: number;
+  traceProbes: number;
+  matrix: 'hessian' | 'ggn';
+  layer?: number;
+  backend: BackendName | 'auto';
+  seed: number;
+  out: string;
+  sigma?: number;
+  grid: number;
+  fresh: boolean;
+  quiet: boolean;
+}
+
+export const DEFAULTS = {
+  model: '784-256-256-10:relu',
+  data: 'default',
+  samples: 1000,
+  iterations: 80,
+  probes: 4,
+  topK: 5,
+  tol: 1e-4,
+  traceProbes: 16,
+  matrix: 'hessian',
+  backend: 'auto',
+  seed: 0,
+  out: 'spectrum-out',
+  grid: 512,
+} as const;
+
+export const HELP = `usage: descent spectrum [options]
+
+Top eigenvalues, trace and eigenvalue density of a network's loss Hessian (or Gauss-Newton
+matrix) on a data set, by Lanczos with full reorthogonalisation. Rerun the same command after
+an interruption to resume from the checkpoint in --out.
+
+  --model SPEC         MLP spec like 784-256-10:relu (seeded init), a .safetensors state_dict
+                       of an nn.Sequential, or 'reference' (default ${DEFAULTS.model})
+  --activation NAME    activation for a .safetensors model (default: from the file, else relu)
+  --data SRC           default | fashion-mnist:train | fashion-mnist:test | reference |
+                       FILE.safetensors (x, y) | FILE images-idx3-ubyte[.gz] (default ${DEFAULTS.data})
+  --samples N|all      rows used: the first N in file order (default ${DEFAULTS.samples})
+  --shuffle-seed S     take a seeded random subset of N rows instead
+  --batch-size B       rows per forward pass when accumulating products (default: all)
+  --iterations M       Lanczos steps per probe (default ${DEFAULTS.iterations})
+  --min-iterations N   stop after N steps or more as soon as the top-k have converged (--tol);
+                       default: always take --iterations steps
+  --probes P           Lanczos probes run in lockstep, for the density (default ${DEFAULTS.probes})
+  --top-k K            top eigenvalues reported with verified residuals (default ${DEFAULTS.topK})
+  --tol T              relative residual at which a top eigenvalue counts as converged (default ${DEFAULTS.tol})
+  --trace-probes T     extra Hutchinson probes on the Krylov-deflated trace (default ${DEFAULTS.traceProbes})
+  --matrix KIND        hessian | ggn (default ${DEFAULTS.matrix})
+  --layer L            only layer L's block (1-based; default: all parameters)
+  --backend NAME       cpu | webgpu | reference | auto (default ${DEFAULTS.backend})
+  --seed S             seed of the initialisation and of every probe (default ${DEFAULTS.seed})
+  --out DIR            output folder: spectrum.json, density.svg, state/ (default ${DEFAULTS.out})
+  --sigma S            density kernel standard deviation (default: 1% of the spectrum's span)
+  --grid N             density grid points (default ${DEFAULTS.grid})
+  --fresh              ignore an existing checkpoint in --out
+  --quiet              no progress bar or summary
+  -h, --help           this text`;
+
+function int(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isSafeInteger(x) || x < min) throw new UsageError(`--${name}: expected an integer ≥ ${min} but received '${v}'`);
+  return x;
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--${name}: expected a positive number but received '${v}'`);
+  return x;
+}
+
+/** Parses the command line into options (throws UsageError on bad input). */
+export function parseSpectrumArgs(argv: string[]): SpectrumOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        model: { type: 'string' }, activation: { type: 'string' }, data: { type: 'string' },
+        samples: { type: 'string' }, 'shuffle-seed': { type: 'string' }, 'batch-size': { type: 'string' },
+        iterations: { type: 'string' }, 'min-iterations': { type: 'string' }, probes: { type: 'string' }, 'top-k': { type: 'string' }, tol: { type: 'string' },
+        'trace-probes': { type: 'string' }, matrix: { type: 'string' }, layer: { type: 'string' },
+        backend: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, sigma: { type: 'string' },
+        grid: { type: 'string' }, fresh: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (see descent spectrum --help)`);
+  }
+  if (values.help) return 'help';
+  const s = (k: string) => values[k] as string | undefined;
+  const matrix = s('matrix') ?? DEFAULTS.matrix;
+  if (matrix !== 'hessian' && matrix !== 'ggn') throw new UsageError(`--matrix: expected 'hessian' or 'ggn' but received '${matrix}'`);
+  const backend = s('backend') ?? DEFAULTS.backend;
+  if (!['cpu', 'webgpu', 'reference', 'auto'].includes(backend)) throw new UsageError(`--backend: expected cpu, webgpu, reference or auto but received '${backend}'`);
+  const samplesText = s('samples');
+  const samples = samplesText === 'all' ? 'all' : int('samples', samplesText, 1) ?? DEFAULTS.samples;
+  const opts: SpectrumOptions = {
+    model: s('model') ?? DEFAULTS.model,
+    data: s('data') ?? DEFAULTS.data,
+    samples,
+    iterations: int('iterations', s('iterations'), 1) ?? DEFAULTS.iterations,
+    probes: int('probes', s('probes'), 1) ?? DEFAULTS.probes,
+    topK: int('top-k', s('top-k'), 1) ?? DEFAULTS.topK,
+    tol: num('tol', s('tol')) ?? DEFAULTS.tol,
+    traceProbes: int('trace-probes', s('trace-probes'), 0) ?? DEFAULTS.traceProbes,
+    matrix,
+    backend: backend as SpectrumOptions['backend'],
+    seed: int('seed', s('seed'), 0) ?? DEFAULTS.seed,
+    out: s('out') ?? DEFAULTS.out,
+    grid: int('grid', s('grid'), 2) ?? DEFAULTS.grid,
+    fresh: values.fresh === true,
+    quiet: values.quiet === true,
+  };
+  const optional = {
+    activation: s('activation'),
+    shuffleSeed: int('shuffle-seed', s('shuffle-seed'), 0),
+    batchSize: int('batch-size', s('batch-size'), 1),
+    minIterations: int('min-iterations', s('min-iterations'), 1),
+    layer: int('layer', s('layer'), 1),
+    sigma: num('sigma', s('sigma')),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
+  if (opts.minIterations !== undefined && opts.minIterations > opts.iterations) {
+    throw new UsageError(`--min-iterations (${opts.minIterations}) must not exceed --iterations (${opts.iterations})`);
+  }
+  if (opts.topK > opts.iterations) throw new UsageError(`--top-k (${opts.topK}) must not exceed --iterations (${opts.iterations})`);
+  return opts;
+}
+
+/** The options that determine the numbers (a checkpoint made with other ones is not reused). */
+function resultKey(o: SpectrumOptions, backend: string): Record<string, unknown> {
+  return {
+    model: o.model, activation: o.activation ?? null, data: o.data, samples: o.samples, shuffleSeed: o.shuffleSeed ?? null,
+    batchSize: o.batchSize ?? null, iterations: o.iterations, minIterations: o.minIterations ?? null, tol: o.minIterations === undefined ? null : o.tol,
+    probes: o.probes, topK: o.topK, traceProbes: o.traceProbes, matrix: o.matrix, layer: o.layer ?? null, seed: o.seed, backend,
+  };
+}
+
+const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(a) === JSON.stringify(b);
+
+const TRACE_BLOCK = 8;
+
+/**
+ * Runs the job; returns the exit code (0 success, 2 usage error).
+ * @example
+ * await spectrumCommand(['--samples', '500', '--iterations', '40', '--out', 'runs/s1']);
+ */
+export async function spectrumCommand(argv: string[]): Promise<number> {
+  let opts: SpectrumOptions | 'help';
+  try {
+    opts = parseSpectrumArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`descent spectrum: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (opts === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  try {
+    await runSpectrum(opts);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`descent spectrum: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export interface SpectrumReport {
+  json: Record<string, unknown>;
+  outDir: string;
+}
+
+/** The job itself (also callable from code and benchmarks). */
+export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
+  const wall0 = performance.now();
+  const log = (s: string) => { if (!o.quiet) console.log(s); };
+  const outDir = resolve(o.out);
+  mkdirSync(outDir, { recursive: true });
+  const backend = await initBackend(o.backend);
+  await useBackend(backend);
+  const key = resultKey(o, backend.name);
+  const dir = new StateDir(outDir);
+  let state = o.fresh ? null : dir.load();
+  if (state && !sameKey(state.key, key)) {
+    log(`descent spectrum: the checkpoint in ${dir.dir} was made with other options; starting over`);
+    state = null;
+  }
+  if (!state) dir.clear();
+  const resumed = state !== null && state.phase !== 'done';
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + (performance.now() - t) / 1000;
+    }
+  };
+
+  let problem: Problem | null = null;
+  let run: Lanczos | null = null;
+  try {
+    if (!state || state.phase !== 'done') {
+      problem = await timed('setup', async () => {
+        const data = loadData(o.data, o.samples, o.shuffleSeed);
+        const model = loadModel(o.model, o.activation, o.seed, backend);
+        const p = buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
+        const loss = (await p.op.value.data())[0]!;
+        return { ...p, loss };
+      });
+      if (o.iterations > problem.n) throw new UsageError(`--iterations (${o.iterations}) must not exceed the matrix order ${problem.n}`);
+      state ??= {
+        version: STATE_VERSION, key, phase: 'lanczos',
+        problem: {
+          parameters: problem.n, samples: problem.data.data.n, loss: problem.loss,
+          model: problem.model.description, data: problem.data.description, backend: backend.name,
+        },
+        lanczos: null, stepProbes: [], trace: null, residuals: null, timings: {}, runs: 0,
+      };
+    }
+    const st: JobState = state!;
+    st.runs++;
+    const n = st.problem.parameters;
+    const totalWork = o.probes * o.iterations + o.traceProbes + o.topK;
+    const doneWork = (st.lanczos?.matvecs ?? 0) + (st.trace?.extraDone ?? 0) + (st.residuals ? o.topK : 0);
+    const bar = new Progress({ total: totalWork, label: 'spectrum', enabled: !o.quiet });
+    if (st.phase !== 'done') {
+      if (resumed) log(`descent spectrum: resuming from ${dir.dir} (phase ${st.phase}, ${doneWork}/${totalWork} products done)`);
+      bar.start(doneWork, st.phase);
+    }
+    const op: Operator | null = problem ? (v) => problem!.op.apply(v) : null;
+
+    // ── Lanczos: all probes in lockstep, a checkpoint per step ──
+    if (st.phase !== 'done') {
+      if (st.lanczos) {
+        run = Lanczos.restore(op!, st.lanczos, dir.loadBasis(st), backend);
+      } else {
+        run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend });
+        const start = await run.hostRows(0, 0, 1);
+        const rows = new (start.constructor as Float32ArrayConstructor)(o.probes * n);
+        for (let p = 0; p < o.probes; p++) rows.set(p === 0 ? start : await run.hostRows(p, 0, 1), p * n);
+        dir.saveRows(0, rows);
+        st.stepProbes = [Array.from({ length: o.probes }, (_, p) => p)];
+        st.lanczos = run.snapshot();
+        dir.save(st);
+      }
+    }
+    if (st.phase === 'lanczos') {
+      // With --min-iterations, the phase ends once probe 0's top k have converged; the test
+      // reads only the saved coefficients, so a resumed run stops at the same step.
+      const done = () => o.minIterations !== undefined && run!.steps[0]! >= o.minIterations &&
+        convergedCount(run!, 0, o.topK, 'largest', o.tol).count === o.topK;
+      await timed('lanczos', async () => {
+        if (done()) return;
+        for (let info = await run!.step(); info; info = await run!.step()) {
+          dir.saveRows(info.step, await info.rows.data());
+          st.stepProbes[info.step] = info.probes;
+          st.lanczos = run!.snapshot();
+          dir.save(st);
+          bar.tick(info.probes.length, `lanczos ${info.step}/${o.iterations}`);
+          if (done()) {
+            bar.update(bar.completed, 'converged');
+            break;
+          }
+        }
+      });
+      st.phase = 'trace';
+      dir.save(st);
+    }
+
+    // ── Trace: Krylov-deflated Hutchinson (free samples, then extra probes in blocks) ──
+    if (st.phase === 'trace') {
+      await timed('trace', async () => {
+        if (!st.trace) {
+          const g = o.probes > 1 ? probeRows('rademacher', n, o.probes, { seed: o.seed, stream: PROBE_STREAM.lanczos, backend }) : undefined;
+          const free = await deflatedTrace(op!, run!, g ? { startProbes: g } : {});
+          g?.dispose();
+          st.trace = { exactPart: free.exactPart, freeSamples: Array.from(free.samples), extraDone: 0, extraSamples: [] };
+          dir.save(st);
+        }
+        const tr = st.trace;
+        while (tr.extraDone < o.traceProbes) {
+          const count = Math.min(TRACE_BLOCK, o.traceProbes - tr.extraDone);
+          const part = await deflatedTrace(op!, run!, { extraProbes: count, first: tr.extraDone, seed: o.seed, block: count });
+          tr.extraSamples.push(...part.samples);
+          tr.extraDone += count;
+          dir.save(st);
+          bar.tick(count, `trace ${tr.extraDone}/${o.traceProbes}`);
+        }
+      });
+      st.phase = 'verify';
+      dir.save(st);
+    }
+
+    // ── Verify the top Ritz pairs with one product on their vectors ──
+    if (st.phase === 'verify') {
+      await timed('verify', async () => {
+        const pairs = await ritzPairs(run!, 0, o.topK, 'largest', { vectors: true });
+        st.residuals = Array.from(await explicitResiduals(op!, pairs.vectors!, pairs.values));
+        pairs.vectors!.dispose();
+      });
+      st.phase = 'done';
+      dir.save(st);
+      bar.tick(o.topK, 'verified');
+    }
+    if (doneWork < totalWork) bar.finish();
+
+    // ── Outputs (from the state alone) ──
+    const report = await timed('output', () => writeOutputs(o, st, outDir));
+    for (const [k, v] of Object.entries(timings)) st.timings[k] = (st.timings[k] ?? 0) + v;
+    dir.save(st);
+    const wall = (performance.now() - wall0) / 1000;
+    const json = report.json;
+    json.timings = {
+      ...Object.fromEntries(Object.entries(st.timings).map(([k, v]) => [`${k}Seconds`, round(v, 4)])),
+      thisRunSeconds: round(wall, 4),
+      runs: st.runs,
+      resumed,
+    };
+    writeAtomic(join(outDir, 'spectrum.json'), JSON.stringify(json, null, 1));
+    if (!o.quiet) printSummary(json, outDir, wall);
+    return { json, outDir };
+  } finally {
+    run?.dispose();
+    problem?.dispose();
+  }
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toPrecision(digits));
+}
+
+async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): Promise<SpectrumReport> {
+  const snap = st.lanczos!;
+  const n = st.problem.parameters;
+  // Quadrature rules and probe 0's Ritz values from the coefficients alone.
+  const tri = (p: number) => ({ diag: Float64Array.from(snap.alpha[p]!), off: Float64Array.from(snap.beta[p]!.slice(0, Math.max(snap.steps[p]! - 1, 0))) });
+  const rules: QuadratureRule[] = [];
+  for (let p = 0; p < snap.probes; p++) rules.push(await gaussRule(tri(p).diag, tri(p).off));
+  const rv = await ritzValues(tri(0).diag, tri(0).off, snap.beta[0]![snap.steps[0]! - 1] ?? 0);
+  const j = rv.values.length;
+  const ritz = Array.from(rv.values, (v, i) => ({ value: v, residual: rv.residualEstimates[i]! }));
+  const top = ritz.slice().reverse().slice(0, o.topK);
+  const bottom = ritz.slice(0, Math.min(o.topK, j));
+  const density = spectralDensity(rules, { points: o.grid, ...(o.sigma ? { sigma: o.sigma } : {}) });
+  const count = Array.from(density.density, (v) => v * n);
+  const bulk = bulkEdge(density, n);
+  const outlying = outliers(rv.values, rv.residualEstimates, bulk.edge);
+  const tr = st.trace!;
+  const samples = [...tr.freeSamples, ...tr.extraSamples];
+  const part = meanAndError(samples);
+  const slqTrace = traceFromRules(rules, n);
+  const residuals = st.residuals ?? [];
+  const json: Record<string, unknown> = {
+    schema: 'descent.spectrum/1',
+    created: new Date().toISOString(),
+    options: {
+      model: o.model, activation: o.activation ?? null, data: o.data, samples: o.samples, shuffleSeed: o.shuffleSeed ?? null,
+      batchSize: o.batchSize ?? null, iterations: o.iterations, minIterations: o.minIterations ?? null, probes: o.probes, topK: o.topK, tol: o.tol,
+      traceProbes: o.traceProbes, matrix: o.matrix, layer: o.layer ?? null, backend: o.backend, seed: o.seed,
+      sigma: o.sigma ?? null, grid: o.grid,
+    },
+    problem: { ...st.problem, matrix: o.matrix, layer: o.layer ?? null, tridiagonalSolver: tridiagEigImplementation() },
+    eigenvalues: {
+      top: top.map((r) => r.value),
+      residuals: residuals.slice(0, top.length),
+      relativeResiduals: residuals.slice(0, top.length).map((r, i) => r / Math.abs(top[i]!.value)),
+      residualEstimates: top.map((r) => r.residual),
+      converged: top.map((r) => r.residual <= o.tol * Math.abs(r.value)),
+      tol: o.tol,
+      bottom: bottom.map((r) => r.value),
+      bottomResidualEstimates: bottom.map((r) => r.residual),
+      steps: snap.steps[0],
+    },
+    trace: {
+      estimate: tr.exactPart + part.trace,
+      standardError: samples.length > 1 ? part.stdError : null,
+      method: 'Krylov-deflated Hutchinson: tr(T) of probe 0 plus Rademacher samples of tr((I−QQᵀ)M(I−QQᵀ))',
+      exactPart: tr.exactPart,
+      samples: samples.length,
+      slq: { estimate: slqTrace.trace, standardError: slqTrace.samples.length > 1 ? slqTrace.stdError : null },
+    },
+    density: {
+      sigma: density.sigma,
+      sigmaMeaning: 'standard deviation of the Gaussian kernel',
+      normalization: 'density integrates to 1; countDensity = parameters × density (eigenvalues per unit)',
+      grid: Array.from(density.grid),
+      density: Array.from(density.density),
+      countDensity: count,
+    },
+    outliers: { bulkEdge: bulk.edge, count: outlying.length, values: outlying },
+    quadrature: rules.map((r) => ({ nodes: Array.from(r.nodes), weights: Array.from(r.weights) })),
+    lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + tr.extraDone + (st.residuals ? o.topK : 0), reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
+  };
+  const svg = await renderDensitySvg({
+    grid: density.grid, countDensity: count, top: top.map((r) => r.value),
+    title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
+    subtitle: [
+      `${st.problem.model}; ${st.problem.samples} rows of ${st.problem.data}`,
+      `${snap.probes} probes × ${Math.max(...snap.steps)} Lanczos steps; Gaussian kernel, standard deviation σ = ${density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
+    ],
+  });
+  writeAtomic(join(outDir, 'density.svg'), svg);
+  return { json, outDir };
+}
+
+function printSummary(json: Record<string, unknown>, outDir: string, wall: number): void {
+  const p = json.problem as JobState['problem'] & { matrix: string };
+  const e = json.eigenvalues as { top: number[]; residuals: number[]; relativeResiduals: number[]; converged: boolean[]; bottom: number[]; steps: number };
+  const t = json.trace as { estimate: number; standardError: number | null; samples: number; slq: { estimate: number; standardError: number | null } };
+  const out = json.outliers as { bulkEdge: number; count: number };
+  const d = json.density as { sigma: number };
+  const tm = json.timings as Record<string, number>;
+  const g = (x: number) => x.toPrecision(6);
+  const lines = [
+    `${p.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton matrix'} of ${p.model} on ${p.samples} rows of ${p.data}`,
+    `  ${p.parameters.toLocaleString('en-US')} parameters, loss ${p.loss.toPrecision(6)}, backend ${p.backend}`,
+    `top eigenvalues (probe 0 after ${e.steps} Lanczos steps; residual ‖My − θy‖, verified):`,
+    ...e.top.map((v, i) => `  ${String(i + 1).padStart(2)}  ${g(v).padStart(12)}   residual ${(e.residuals[i] ?? NaN).toExponential(2)}  (relative ${(e.relativeResiduals[i] ?? NaN).toExponential(2)})${e.converged[i] ? '' : '  not converged: raise --iterations'}`),
+    `smallest Ritz value: ${g(e.bottom[0] ?? NaN)}`,
+    `trace: ${g(t.estimate)} ± ${t.standardError === null ? 'n/a' : t.standardError.toPrecision(3)} (Krylov-deflated Hutchinson, ${t.samples} samples; plain SLQ: ${g(t.slq.estimate)} ± ${t.slq.standardError === null ? 'n/a' : t.slq.standardError.toPrecision(3)})`,
+    `outliers above the bulk (edge ${g(out.bulkEdge)}): ${out.count}`,
+    `density: Gaussian kernel with standard deviation σ = ${d.sigma.toPrecision(3)}`,
+    `wrote ${join(outDir, 'spectrum.json')} and ${join(outDir, 'density.svg')} in ${formatDuration(wall)}` +
+      ` (setup ${formatDuration(tm.setupSeconds ?? 0)}, lanczos ${formatDuration(tm.lanczosSeconds ?? 0)}, trace ${formatDuration(tm.traceSeconds ?? 0)}, verify ${formatDuration(tm.verifySeconds ?? 0)})`,
+  ];
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,178 @@
+// Extreme eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation:
+// Ritz pairs (θ_i, y_i = Q s_i) from the tridiagonal T = S Θ Sᵀ, residual norms, and a
+// driver that stops as soon as the wanted Ritz pairs have converged.
+//
+// Residuals. In exact arithmetic ‖A y_i − θ_i y_i‖ = |β_j · s_{j,i}| (the last component of
+// s_i times the last β; Parlett, The Symmetric Eigenvalue Problem, §13.1), which costs
+// nothing; `verify` recomputes it explicitly with one more operator call on the block of
+// Ritz vectors. For a symmetric A, an eigenvalue lies within ‖A y − θ y‖ of θ (‖y‖ = 1).
+// Convergence: every wanted pair has |β_j s_{j,i}| ≤ tol·|θ_i|.
+//
+// A single start vector carries one direction per eigenspace, so an eigenvalue of
+// multiplicity r appears once among the Ritz values (not r times).
+
+import { checkFinite, checkInt, rangeError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import { mul, sub } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { norm } from '../ops/reduce.js';
+import { transpose } from '../ops/views.js';
+import { tidy } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { Lanczos } from './lanczos.js';
+import type { LanczosOptions, LanczosStepInfo } from './lanczos.js';
+import { checkOperatorResult } from './operators.js';
+import type { Operator } from './operators.js';
+import { tridiagEig, tridiagEigSync } from './tridiag.js';
+
+export type Which = 'largest' | 'smallest';
+
+export interface RitzPairs {
+  /** Ritz values, descending for 'largest', ascending for 'smallest'. */
+  values: Float64Array;
+  /** |β_j · s_{j,i}|: the residual norm of each pair in exact arithmetic. */
+  residualEstimates: Float64Array;
+  /** Ritz vectors as the columns of [n, k] (when requested). */
+  vectors?: Tensor;
+}
+
+function pick(values: Float64Array, k: number, which: Which): number[] {
+  const j = values.length;
+  const count = Math.min(k, j);
+  return Array.from({ length: count }, (_, i) => (which === 'largest' ? j - 1 - i : i));
+}
+
+/**
+ * All Ritz values of a Lanczos tridiagonal (diag, off) whose last β is `beta`, ascending, with
+ * their residual estimates |β·s_{j,i}| (no vectors, no operator).
+ */
+export async function ritzValues(diag: Float64Array, off: Float64Array, beta: number): Promise<{ values: Float64Array; residualEstimates: Float64Array }> {
+  const eig = await tridiagEig(diag, off);
+  return { values: eig.values, residualEstimates: Float64Array.from(eig.last, (s) => Math.abs(beta * s)) };
+}
+
+/** Ritz pairs of probe p of a run: the k largest or smallest, optionally with vectors. */
+export async function ritzPairs(run: Lanczos, p: number, k: number, which: Which = 'largest', opts: { vectors?: boolean } = {}): Promise<RitzPairs> {
+  checkInt('ritzPairs', 'p', p, 0, run.probes - 1);
+  checkInt('ritzPairs', 'k', k, 1);
+  if (which !== 'largest' && which !== 'smallest') throw rangeError('ritzPairs', 'which', "'largest' or 'smallest'", which);
+  const { diag, off } = run.tridiagonal(p);
+  const j = diag.length;
+  if (j === 0) return { values: new Float64Array(0), residualEstimates: new Float64Array(0) };
+  const eig = await tridiagEig(diag, off, { vectors: opts.vectors === true });
+  const idx = pick(eig.values, k, which);
+  const beta = run.residualNorm(p);
+  const values = Float64Array.from(idx, (i) => eig.values[i]!);
+  const residualEstimates = Float64Array.from(idx, (i) => Math.abs(beta * eig.last[i]!));
+  if (!opts.vectors) return { values, residualEstimates };
+  const s = new Float64Array(j * idx.length);
+  idx.forEach((col, c) => {
+    for (let r = 0; r < j; r++) s[r * idx.length + c] = eig.vectors![r * j + col]!;
+  });
+  const vectors = tidy(() => {
+    const q = run.basisRows(p, j);
+    const st = tensor(run.dtype === 'float64' ? s : Float32Array.from(s), [j, idx.length], { dtype: run.dtype, backend: run.backend });
+    return matmul(transpose(q), st);
+  });
+  return { values, residualEstimates, vectors };
+}
+
+/** ‖A y_i − θ_i y_i‖ / ‖y_i‖ for the columns y_i of Y [n, k], with one operator call. */
+export async function explicitResiduals(op: Operator, y: Tensor, theta: ArrayLike<number>): Promise<Float64Array> {
+  const k = y.shape[1]!;
+  if (theta.length !== k) throw rangeError('explicitResiduals', 'theta', `${k} values (one per column of Y)`, theta);
+  const ay = checkOperatorResult('explicitResiduals', y, await op(y));
+  const out = tidy(() => {
+    const t = tensor(Float64Array.from(theta), [1, k], { dtype: y.dtype, backend: y.backend });
+    const r = sub(ay, mul(y, t));
+    return { r: norm(r, 0), yn: norm(y, 0) };
+  });
+  ay.dispose();
+  const [rn, yn] = await Promise.all([out.r.data(), out.yn.data()]);
+  out.r.dispose();
+  out.yn.dispose();
+  return Float64Array.from(rn, (v, i) => v / yn[i]!);
+}
+
+export interface EigshOptions extends Omit<LanczosOptions, 'steps' | 'probes'> {
+  /** Number of eigenpairs (default 5). */
+  k?: number;
+  which?: Which;
+  /** Relative residual tolerance: stop when |β s_{j,i}| ≤ tol·|θ_i| for the k wanted pairs (default 1e-5). */
+  tol?: number;
+  /** Maximum Lanczos steps (default min(n, max(100, 10k))). */
+  maxSteps?: number;
+  /** Return the Ritz vectors (default true). */
+  vectors?: boolean;
+  /** Recompute the residuals explicitly (one more operator call on k vectors; default true). */
+  verify?: boolean;
+  onStep?: (info: LanczosStepInfo & { converged: number; residuals: Float64Array; values: Float64Array }) => void | Promise<void>;
+}
+
+export interface EigshResult {
+  values: Float64Array;
+  /** Explicit residual norms when `verify`, else the estimates. */
+  residuals: Float64Array;
+  residualEstimates: Float64Array;
+  vectors?: Tensor;
+  steps: number;
+  matvecs: number;
+  /** Whether all k pairs met the tolerance (else the run hit maxSteps or broke down first). */
+  converged: boolean;
+  run: Lanczos;
+}
+
+/** How many of the wanted Ritz pairs of probe p meet the tolerance, from T alone (O(j²)). */
+export function convergedCount(run: Lanczos, p: number, k: number, which: Which, tol: number): { count: number; values: Float64Array; residuals: Float64Array } {
+  const { diag, off } = run.tridiagonal(p);
+  const eig = tridiagEigSync(diag, off);
+  const idx = pick(eig.values, k, which);
+  const beta = run.residualNorm(p);
+  const values = Float64Array.from(idx, (i) => eig.values[i]!);
+  const residuals = Float64Array.from(idx, (i) => Math.abs(beta * eig.last[i]!));
+  let count = 0;
+  for (let i = 0; i < idx.length; i++) if (residuals[i]! <= tol * Math.abs(values[i]!)) count++;
+  return { count, values, residuals };
+}
+
+/**
+ * The k largest (or smallest) eigenpairs of a symmetric operator.
+ * @example
+ * const { values, residuals } = await eigsh(matrixOperator(a), n, { k: 3, seed: 1 });
+ */
+export async function eigsh(op: Operator, n: number, opts: EigshOptions = {}): Promise<EigshResult> {
+  checkInt('eigsh', 'n', n, 1);
+  const k = checkInt('eigsh', 'opts.k', opts.k ?? 5, 1, n);
+  const which = opts.which ?? 'largest';
+  if (which !== 'largest' && which !== 'smallest') throw rangeError('eigsh', 'opts.which', "'largest' or 'smallest'", which);
+  const tol = checkFinite('eigsh', 'opts.tol', opts.tol ?? 1e-5);
+  if (tol <= 0) throw rangeError('eigsh', 'opts.tol', 'a positive number', tol);
+  const maxSteps = checkInt('eigsh', 'opts.maxSteps', opts.maxSteps ?? Math.min(n, Math.max(100, 10 * k)), 1, n);
+  const { k: _k, which: _w, tol: _t, maxSteps: _m, vectors: _v, verify: _f, onStep, ...rest } = opts;
+  const run = Lanczos.create(op, n, { ...rest, steps: maxSteps, probes: 1 });
+  let converged = false;
+  for (let info = await run.step(); info; info = await run.step()) {
+    const c = convergedCount(run, 0, k, which, tol);
+    converged = c.count === k;
+    await onStep?.({ ...info, converged: c.count, residuals: c.residuals, values: c.values });
+    if (converged) break;
+  }
+  const wantVectors = opts.vectors ?? true, verify = opts.verify ?? true;
+  const pairs = await ritzPairs(run, 0, k, which, { vectors: wantVectors || verify });
+  let residuals = pairs.residualEstimates;
+  if (verify && pairs.vectors) {
+    residuals = await explicitResiduals(op, pairs.vectors, pairs.values);
+    run.matvecs += pairs.values.length;
+  }
+  if (!wantVectors) pairs.vectors?.dispose();
+  return {
+    values: pairs.values,
+    residuals,
+    residualEstimates: pairs.residualEstimates,
+    ...(wantVectors && pairs.vectors ? { vectors: pairs.vectors } : {}),
+    steps: run.steps[0]!,
+    matvecs: run.matvecs,
+    converged,
+    run,
+  };
+}

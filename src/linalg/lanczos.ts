@@ -1,0 +1,356 @@
+// Lanczos tridiagonalisation of a symmetric operator, for several probe vectors at once.
+//
+// Each probe p runs its own Lanczos process q_1 = v_p / ‖v_p‖, A Q_j = Q_j T_j + β_j q_{j+1} e_jᵀ
+// (Golub & Van Loan, Matrix Computations, 4th ed., §10.1). The b probes advance in lockstep:
+// one call of the operator per step applies A to all of their current vectors as one [n, b]
+// block, so the products that dominate the cost are matrix-matrix work.
+//
+// Full reorthogonalisation (the default): after w = A q_j, two passes of classical
+// Gram–Schmidt against the probe's whole stored basis, each done as two matrix products,
+// w ← w − Q (Qᵀ w) (the "twice is enough" rule, Giraud, Langou & Rozložník 2005). α_j is the
+// q_j coefficient of the two passes; β_j = ‖w‖. This keeps Q orthonormal to working
+// precision, so no spurious copies ("ghosts") of converged eigenvalues appear. With
+// `reorthogonalize: false` the plain three-term recurrence runs instead (for comparison).
+//
+// A probe stops early on breakdown: β_j below `breakdownTol`·‖T‖ means its Krylov space is
+// invariant (its Ritz values are then eigenvalues); the other probes go on.
+//
+// State. For probe p after j steps: alpha[p] = α_1..α_j, beta[p] = β_1..β_j, and rows
+// 0..j of basis[p] ([steps+1, n]) hold q_1..q_{j+1} (q_{j+1} is meaningless after a
+// breakdown). `snapshot()`/`restore` carry that state so a run can be resumed exactly.
+
+import { UNIT_ROUNDOFF } from '../dtype.js';
+import { checkInt, rangeError, typeError } from '../errors.js';
+import type { Backend, BackendName, HostArray } from '../backend/ops.js';
+import { backendSync } from '../backend/backend.js';
+import { tensor, zeros } from '../ops/creation.js';
+import { add, div, mul, neg, sub } from '../ops/elementwise.js';
+import { linear, matmul } from '../ops/matmul.js';
+import { dot, norm } from '../ops/reduce.js';
+import { concat, contiguous, reshape, slice, transpose } from '../ops/views.js';
+import { dispose, Tensor, tidy } from '../tensor.js';
+import { checkOperatorResult } from './operators.js';
+import type { Operator } from './operators.js';
+import { PROBE_STREAM, probeRows } from './probes.js';
+import type { ProbeDistribution } from './probes.js';
+
+export interface LanczosOptions {
+  /** Maximum number of steps per probe (the Krylov dimension m), 1 ≤ m ≤ n. */
+  steps: number;
+  /** Number of probes b advancing in lockstep (default 1; taken from `start` when given). */
+  probes?: number;
+  /** Start vectors as the columns of [n, b] (normalised here); default: seeded random probes. */
+  start?: Tensor;
+  /** Seed of the random start vectors (default 0). */
+  seed?: number;
+  /** Distribution of the random start vectors (default 'rademacher'). */
+  distribution?: ProbeDistribution;
+  /** Element type of the vectors (default: the start block's, else float32). */
+  dtype?: 'float32' | 'float64';
+  backend?: Backend | BackendName;
+  /** Two Gram–Schmidt passes against the stored basis each step (default true). */
+  reorthogonalize?: boolean;
+  /** Breakdown threshold relative to ‖T‖ (default 8·√n·u of the dtype). */
+  breakdownTol?: number;
+}
+
+/** The host-side state of a run, enough (with the basis rows) to resume it exactly. */
+export interface LanczosSnapshot {
+  n: number;
+  probes: number;
+  maxSteps: number;
+  dtype: 'float32' | 'float64';
+  reorthogonalize: boolean;
+  breakdownTol: number;
+  /** Steps done by each probe. */
+  steps: number[];
+  /** Whether each probe can go on (false after a breakdown or at maxSteps). */
+  active: boolean[];
+  alpha: number[][];
+  beta: number[][];
+  normEstimate: number;
+  matvecs: number;
+}
+
+export interface LanczosStepInfo {
+  /** The step just completed (1-based), shared by all probes that took it. */
+  step: number;
+  /** Probes that took this step. */
+  probes: number[];
+  /** Their new basis vectors q_{step+1} as rows [probes.length, n] (valid until the next step). */
+  rows: Tensor;
+  alpha: number[];
+  beta: number[];
+}
+
+function gershgorin(alpha: readonly number[], beta: readonly number[]): number {
+  let best = 0;
+  for (let i = 0; i < alpha.length; i++) {
+    const left = i > 0 ? Math.abs(beta[i - 1]!) : 0;
+    best = Math.max(best, Math.abs(alpha[i]!) + left + Math.abs(beta[i]!));
+  }
+  return best;
+}
+
+/** Writes `src` (a [rows, n] tensor) into rows [at, at+rows) of `dst` ([m, n]) in place. */
+function writeRows(dst: Tensor, at: number, src: Tensor): void {
+  const view = slice(dst, [at, 0], [src.shape[0]!, dst.shape[1]!]);
+  dst.backend.ops.copyInto(src.strided, view.strided);
+  view.dispose();
+}
+
+export class Lanczos {
+  readonly n: number;
+  readonly probes: number;
+  readonly maxSteps: number;
+  readonly dtype: 'float32' | 'float64';
+  readonly backend: Backend;
+  readonly reorthogonalize: boolean;
+  readonly breakdownTol: number;
+  /** Per probe: [maxSteps + 1, n], rows 0..steps[p] valid. */
+  readonly basis: Tensor[];
+  readonly alpha: number[][];
+  readonly beta: number[][];
+  readonly steps: number[];
+  readonly active: boolean[];
+  /** max over probes of the Gershgorin bound of T: an upper estimate of ‖A‖ on the Krylov spaces. */
+  normEstimate = 0;
+  /** Matrix-vector products so far (columns passed to the operator). */
+  matvecs = 0;
+
+  private constructor(private readonly op: Operator, snap: LanczosSnapshot, backend: Backend, basis: Tensor[]) {
+    this.n = snap.n;
+    this.probes = snap.probes;
+    this.maxSteps = snap.maxSteps;
+    this.dtype = snap.dtype;
+    this.backend = backend;
+    this.reorthogonalize = snap.reorthogonalize;
+    this.breakdownTol = snap.breakdownTol;
+    this.basis = basis;
+    this.alpha = snap.alpha.map((a) => a.slice());
+    this.beta = snap.beta.map((b) => b.slice());
+    this.steps = snap.steps.slice();
+    this.active = snap.active.slice();
+    this.normEstimate = snap.normEstimate;
+    this.matvecs = snap.matvecs;
+  }
+
+  /**
+   * A new run on `op` (an n×n symmetric operator); no products are taken until step().
+   * @example
+   * const run = Lanczos.create(matrixOperator(a), n, { steps: 50, probes: 4, seed: 1 });
+   * while (await run.step()) {}
+   */
+  static create(op: Operator, n: number, opts: LanczosOptions): Lanczos {
+    const fn = 'lanczos';
+    if (typeof op !== 'function') throw typeError(fn, 'op', 'a function V => A·V', op);
+    checkInt(fn, 'n', n, 1);
+    const maxSteps = checkInt(fn, 'opts.steps', opts?.steps, 1, n);
+    const start = opts.start;
+    if (start !== undefined) {
+      if (!(start instanceof Tensor)) throw typeError(fn, 'opts.start', 'a Tensor [n, b]', start);
+      if (start.rank !== 2 || start.shape[0] !== n) throw rangeError(fn, 'opts.start', `a tensor of shape [${n}, b]`, `shape [${start.shape.join(', ')}]`);
+      if (start.dtype === 'int32') throw typeError(fn, 'opts.start', 'a float32 or float64 tensor', 'int32');
+    }
+    const probes = start ? start.shape[1]! : checkInt(fn, 'opts.probes', opts.probes ?? 1, 1);
+    const dtype: 'float32' | 'float64' = (start?.dtype as 'float32' | 'float64' | undefined) ?? opts.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'float64') throw rangeError(fn, 'opts.dtype', "'float32' or 'float64'", dtype);
+    const backend = start ? start.backend : backendSync(opts.backend);
+    const breakdownTol = opts.breakdownTol ?? 8 * Math.sqrt(n) * UNIT_ROUNDOFF[dtype];
+    const basis = Array.from({ length: probes }, () => zeros([maxSteps + 1, n], { dtype, backend }));
+    const first = tidy(() => {
+      const rows = start
+        ? contiguous(transpose(start))
+        : probeRows(opts.distribution ?? 'rademacher', n, probes, { seed: opts.seed ?? 0, stream: PROBE_STREAM.lanczos, dtype, backend });
+      return div(rows, norm(rows, 1, true));
+    });
+    for (let p = 0; p < probes; p++) {
+      const row = slice(first, [p, 0], [1, n]);
+      writeRows(basis[p]!, 0, row);
+      row.dispose();
+    }
+    first.dispose();
+    const snap: LanczosSnapshot = {
+      n, probes, maxSteps, dtype, reorthogonalize: opts.reorthogonalize ?? true, breakdownTol,
+      steps: new Array(probes).fill(0), active: new Array(probes).fill(true),
+      alpha: Array.from({ length: probes }, () => []), beta: Array.from({ length: probes }, () => []),
+      normEstimate: 0, matvecs: 0,
+    };
+    return new Lanczos(op, snap, backend, basis);
+  }
+
+  /**
+   * Resumes a run from its snapshot and its basis rows: `rows[p]` holds rows
+   * 0..snap.steps[p] of probe p's basis (row-major, (steps[p] + 1)·n values).
+   */
+  static restore(op: Operator, snap: LanczosSnapshot, rows: readonly HostArray[], backend?: Backend | BackendName): Lanczos {
+    const fn = 'Lanczos.restore';
+    if (typeof op !== 'function') throw typeError(fn, 'op', 'a function V => A·V', op);
+    if (!snap || typeof snap !== 'object') throw typeError(fn, 'snap', 'a LanczosSnapshot', snap);
+    const b = backendSync(backend);
+    if (rows.length !== snap.probes) throw rangeError(fn, 'rows', `${snap.probes} arrays (one per probe)`, rows);
+    const basis = rows.map((r, p) => {
+      const want = (snap.steps[p]! + 1) * snap.n;
+      if (r.length !== want) throw rangeError(fn, `rows[${p}]`, `an array of length ${want}`, r);
+      const full = snap.dtype === 'float64' ? new Float64Array((snap.maxSteps + 1) * snap.n) : new Float32Array((snap.maxSteps + 1) * snap.n);
+      full.set(r);
+      return tensor(full, [snap.maxSteps + 1, snap.n], { dtype: snap.dtype, backend: b });
+    });
+    return new Lanczos(op, snap, b, basis);
+  }
+
+  snapshot(): LanczosSnapshot {
+    return {
+      n: this.n, probes: this.probes, maxSteps: this.maxSteps, dtype: this.dtype,
+      reorthogonalize: this.reorthogonalize, breakdownTol: this.breakdownTol,
+      steps: this.steps.slice(), active: this.active.slice(),
+      alpha: this.alpha.map((a) => a.slice()), beta: this.beta.map((b) => b.slice()),
+      normEstimate: this.normEstimate, matvecs: this.matvecs,
+    };
+  }
+
+  /** True while some probe can take another step. */
+  get running(): boolean {
+    return this.active.some((a, p) => a && this.steps[p]! < this.maxSteps);
+  }
+
+  /** Whether probe p stopped on breakdown (an invariant subspace). */
+  brokeDown(p: number): boolean {
+    return !this.active[p] && this.steps[p]! < this.maxSteps;
+  }
+
+  /**
+   * Advances every active probe by one step (one call of the operator on their block).
+   * Returns the step's record, or null when no probe can go on.
+   */
+  async step(): Promise<LanczosStepInfo | null> {
+    const act = this.active.flatMap((a, p) => (a && this.steps[p]! < this.maxSteps ? [p] : []));
+    if (act.length === 0) return null;
+    const j = this.steps[act[0]!]!;
+    const n = this.n;
+    // Current vectors q_{j+1} (row j) of the active probes as a contiguous [b, n] block.
+    const cur = tidy(() => act.length === this.probes && this.probes === 1
+      ? slice(this.basis[0]!, [j, 0], [1, n])
+      : concat(act.map((p) => slice(this.basis[p]!, [j, 0], [1, n])), 0));
+    const v = transpose(cur);
+    let out: Tensor;
+    try {
+      out = checkOperatorResult('lanczos', v, await this.op(v));
+    } finally {
+      v.dispose();
+      cur.dispose();
+    }
+    this.matvecs += act.length;
+
+    const { next, coeffs } = tidy(() => {
+      const w = contiguous(transpose(out));
+      const rows: Tensor[] = [];
+      const alphas: Tensor[] = [];
+      act.forEach((p, i) => {
+        const wi = slice(w, [i, 0], [1, n]);
+        if (this.reorthogonalize) {
+          const q = slice(this.basis[p]!, [0, 0], [j + 1, n]);
+          const h1 = matmul(q, transpose(wi));
+          const w1 = linear(neg(transpose(h1)), q, reshape(wi, [n]));
+          const h2 = matmul(q, transpose(w1));
+          const w2 = linear(neg(transpose(h2)), q, reshape(w1, [n]));
+          alphas.push(add(slice(h1, [j, 0], [1, 1]), slice(h2, [j, 0], [1, 1])));
+          rows.push(w2);
+        } else {
+          const qj = slice(this.basis[p]!, [j, 0], [1, n]);
+          let r = wi;
+          if (j > 0) r = sub(r, mul(slice(this.basis[p]!, [j - 1, 0], [1, n]), this.beta[p]![j - 1]!));
+          const a = reshape(dot(qj, r), [1, 1]);
+          alphas.push(a);
+          rows.push(sub(r, mul(qj, a)));
+        }
+      });
+      const block = rows.length === 1 ? rows[0]! : concat(rows, 0);
+      const norms = norm(block, 1, true);
+      return { next: div(block, norms), coeffs: concat([...alphas.map((a) => reshape(a, [1])), reshape(norms, [act.length])], 0) };
+    });
+    out.dispose();
+    const host = await coeffs.data();
+    coeffs.dispose();
+
+    const alphaStep: number[] = [], betaStep: number[] = [];
+    act.forEach((p, i) => {
+      const a = host[i]!, bt = host[act.length + i]!;
+      if (!Number.isFinite(a) || !Number.isFinite(bt)) {
+        throw new RangeError(`lanczos: the operator produced a non-finite value at step ${j + 1} of probe ${p} (α = ${a}, β = ${bt})`);
+      }
+      this.alpha[p]!.push(a);
+      this.beta[p]!.push(bt);
+      this.steps[p] = j + 1;
+      alphaStep.push(a);
+      betaStep.push(bt);
+      this.normEstimate = Math.max(this.normEstimate, gershgorin(this.alpha[p]!, this.beta[p]!));
+      const row = slice(next, [i, 0], [1, n]);
+      writeRows(this.basis[p]!, j + 1, row);
+      row.dispose();
+      if (bt <= this.breakdownTol * this.normEstimate) this.active[p] = false;
+      if (j + 1 >= this.maxSteps) this.active[p] = false;
+    });
+    const info: LanczosStepInfo = { step: j + 1, probes: act, rows: next, alpha: alphaStep, beta: betaStep };
+    // The rows stay readable until the next step, which disposes them.
+    this.lastRows?.dispose();
+    this.lastRows = next;
+    return info;
+  }
+
+  private lastRows: Tensor | null = null;
+
+  /** Runs steps until every probe has stopped. */
+  async run(onStep?: (info: LanczosStepInfo) => void | Promise<void>): Promise<this> {
+    for (let info = await this.step(); info; info = await this.step()) await onStep?.(info);
+    return this;
+  }
+
+  /** The tridiagonal T of probe p: its diagonal (α) and off-diagonal (β_1..β_{j−1}). */
+  tridiagonal(p: number): { diag: Float64Array; off: Float64Array } {
+    const k = this.steps[p]!;
+    return { diag: Float64Array.from(this.alpha[p]!), off: Float64Array.from(this.beta[p]!.slice(0, Math.max(k - 1, 0))) };
+  }
+
+  /** β_j after the last step of probe p: the norm of the residual A Q − Q T. */
+  residualNorm(p: number): number {
+    return this.beta[p]![this.steps[p]! - 1] ?? 0;
+  }
+
+  /** A view of q_1..q_j of probe p as rows [j, n]. */
+  basisRows(p: number, count = this.steps[p]!): Tensor {
+    return slice(this.basis[p]!, [0, 0], [count, this.n]);
+  }
+
+  /** A view of probe p's next vector q_{j+1} as a row [1, n] (meaningless after a breakdown). */
+  nextVector(p: number): Tensor {
+    return slice(this.basis[p]!, [this.steps[p]!, 0], [1, this.n]);
+  }
+
+  /** Host copy of rows [from, to) of probe p's basis (for checkpoints). */
+  async hostRows(p: number, from: number, to: number): Promise<HostArray> {
+    const v = slice(this.basis[p]!, [from, 0], [to - from, this.n]);
+    try {
+      return await v.data();
+    } finally {
+      v.dispose();
+    }
+  }
+
+  /** Frees the basis. */
+  dispose(): void {
+    this.lastRows?.dispose();
+    this.lastRows = null;
+    dispose(this.basis);
+  }
+}
+
+/**
+ * Runs a Lanczos process to completion (see the file header) and returns it.
+ * @example
+ * const run = await lanczos(matrixOperator(a), 100, { steps: 30 });
+ * const { diag, off } = run.tridiagonal(0);
+ */
+export async function lanczos(op: Operator, n: number, opts: LanczosOptions, onStep?: (info: LanczosStepInfo) => void | Promise<void>): Promise<Lanczos> {
+  return Lanczos.create(op, n, opts).run(onStep);
+}
