@@ -27,13 +27,18 @@ function matView(x: Tensor): MatView {
   if ((sc === 1 || cols === 1) && (sr === cols || rows === 1)) trans = false;
   else if ((sr === 1 || rows === 1) && (sc === rows || cols === 1)) trans = true;
   // The leading axes must step uniformly by one matrix (or all be broadcast).
+  // Any uniform step works (a replica's matrix in a [R, P] arena steps by P), so the step is
+  // the innermost non-trivial axis's stride and the outer ones must continue it.
   const lead = x.shape.slice(0, r - 2), ls = x.strides.slice(0, r - 2);
+  const axes = lead.flatMap((d, i) => (d === 1 ? [] : [i]));
   let batchStride: number | null = rows * cols;
-  if (ls.every((s, i) => s === 0 || lead[i] === 1)) batchStride = sizeOf(lead) > 1 ? 0 : rows * cols;
+  if (axes.every((i) => ls[i] === 0)) batchStride = sizeOf(lead) > 1 ? 0 : rows * cols;
   else {
-    let expect = rows * cols;
-    for (let i = lead.length - 1; i >= 0; i--) {
-      if (lead[i] !== 1 && ls[i] !== expect) { batchStride = null; break; }
+    batchStride = ls[axes.at(-1)!]!;
+    let expect = batchStride;
+    for (let j = axes.length - 1; j >= 0; j--) {
+      const i = axes[j]!;
+      if (ls[i] !== expect || expect === 0) { batchStride = null; break; }
       expect *= lead[i]!;
     }
   }

@@ -29,10 +29,41 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (sizeOf(dims) !== x.size || !dims.every(Number.isInteger)) {
     throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
   }
-  const src = x.isContiguous ? x : contiguousCopy(x);
-  const out = src.view(dims, stridesFor(dims), src.offset);
-  if (src !== x) src.dispose();
+  const strides = x.isContiguous ? stridesFor(dims) : viewStrides(x.shape, x.strides, dims);
+  if (strides) return record('reshape', [x], x.view(dims, strides, x.offset), { shape: x.shape });
+  const src = contiguousCopy(x);
+  const out = src.view(dims, stridesFor(dims), 0);
+  src.dispose();
   return record('reshape', [x], out, { shape: x.shape });
+}
+
+/**
+ * Strides that show a strided view of `shape` as `dims` without copying, or null when the
+ * layout does not allow it. Each run of old axes that merges or splits into new axes must be
+ * contiguous within itself (NumPy's attempt_nocopy_reshape); this keeps a replica's weight
+ * matrix in a [R, P] arena a view.
+ */
+function viewStrides(shape: Shape, strides: Shape, dims: Shape): number[] | null {
+  if (sizeOf(dims) === 0) return stridesFor(dims);
+  const os: number[] = [], ot: number[] = [];
+  shape.forEach((d, i) => { if (d !== 1) { os.push(d); ot.push(strides[i]!); } });
+  const out = new Array<number>(dims.length).fill(0);
+  let oi = 0, ni = 0;
+  while (ni < dims.length && oi < os.length) {
+    let oj = oi + 1, nj = ni + 1;
+    let np = dims[ni]!, op = os[oi]!;
+    while (np !== op) {
+      if (np < op) np *= dims[nj++]!;
+      else op *= os[oj++]!;
+    }
+    for (let k = oi; k < oj - 1; k++) if (ot[k] !== os[k + 1]! * ot[k + 1]!) return null;
+    out[nj - 1] = ot[oj - 1]!;
+    for (let k = nj - 1; k > ni; k--) out[k - 1] = out[k]! * dims[k]!;
+    ni = nj;
+    oi = oj;
+  }
+  for (; ni < dims.length; ni++) out[ni] = 1;
+  return out;
 }
 
 export function flatten(x: Tensor): Tensor {

@@ -1,0 +1,93 @@
+// What the curvature operators share: the operator interface the spectrum layer calls as
+// `op(V) = M·V` on a vector [n] or a block of vectors [n, b], batch weights, and the
+// column-by-column application of a block.
+
+import { checkFinite, typeError } from '../errors.js';
+import { zeros } from '../ops/creation.js';
+import { add, mul } from '../ops/elementwise.js';
+import { concat, contiguous, reshape, slice, stack, transpose } from '../ops/views.js';
+import { fmt } from '../shape.js';
+import { Tensor, tidy } from '../tensor.js';
+import type { LeafRange } from './tape.js';
+export { alias } from './tape.js';
+
+/** A symmetric matrix M of order n, seen only through products. */
+export interface CurvatureOperator {
+  /** The order n of M (the arena's size, or the range's length for one layer's block). */
+  readonly size: number;
+  /** The (weighted) loss at the parameters. */
+  readonly value: Tensor;
+  /** M·V for V of shape [n] or [n, b] (b probes at once); the result has V's shape. */
+  readonly apply: (V: Tensor) => Tensor;
+  /** The (weighted) gradient at the parameters, restricted like M; computed on first use. */
+  gradient(): Tensor;
+  /** Frees everything the operator cached. */
+  dispose(): void;
+}
+
+export interface BatchOptions<B> {
+  /**
+   * The data set in batches: the operator is Σ_i weights[i]·M_i with M_i the matrix of
+   * batch i (f is called as f(params, batches[i])). Omitted: one call with batch undefined.
+   */
+  batches?: readonly B[];
+  /** One weight per batch; default 1/batches.length (the average of batch means). */
+  weights?: readonly number[];
+  /** Keep every batch's forward pass between products (default true); false recomputes it per product. */
+  cache?: boolean;
+  /** Only the block of parameters [begin, end) of a 1-D arena (one layer): v and M·v have end − begin elements. */
+  range?: LeafRange;
+}
+
+export function batchWeights<B>(fn: string, opts: BatchOptions<B>): { batches: readonly (B | undefined)[]; weights: number[] } {
+  const batches: readonly (B | undefined)[] = opts.batches ?? [undefined];
+  if (!Array.isArray(batches) || batches.length === 0) throw typeError(fn, 'opts.batches', 'a non-empty array', opts.batches);
+  const weights = opts.weights ? [...opts.weights] : batches.map(() => 1 / batches.length);
+  if (weights.length !== batches.length) {
+    throw new RangeError(`${fn}: expected ${batches.length} weights for 'opts.weights' (one per batch) but received ${weights.length}`);
+  }
+  weights.forEach((w, i) => checkFinite(fn, `opts.weights[${i}]`, w));
+  return { batches, weights };
+}
+
+/** Σ_i w_i·t_i, freeing the terms. */
+export function weightedSum(terms: readonly Tensor[], weights: readonly number[]): Tensor {
+  let acc: Tensor | null = null;
+  terms.forEach((t, i) => {
+    const w = weights[i]!;
+    const s = w === 1 ? t : mul(t, w);
+    if (s !== t) t.dispose();
+    if (acc) { const next = add(acc, s); acc.dispose(); s.dispose(); acc = next; } else acc = s;
+  });
+  return acc!;
+}
+
+/** Probes pushed through one tangent pass at most (the pass holds this many copies of each activation). */
+export const PROBES_PER_PASS = 16;
+
+/**
+ * Applies a vector product to V of shape [n] (one(V)) or [n, b] (the matrix whose column j
+ * is the product with V[:, j]): by `rows`, which takes a block of probes as rows [c, n] and
+ * returns the products as rows, PROBES_PER_PASS at a time; or else column by column.
+ */
+export function applyBlock(fn: string, n: number, like: Tensor, V: unknown, one: (v: Tensor) => Tensor, rows?: (R: Tensor) => Tensor): Tensor {
+  if (!(V instanceof Tensor)) throw typeError(fn, 'V', 'a Tensor', V);
+  if (V.dtype !== like.dtype) throw new TypeError(`${fn}: expected a ${like.dtype} tensor for 'V' but received ${V.dtype}`);
+  if (V.rank === 1 && V.shape[0] === n) return one(V);
+  if (V.rank !== 2 || V.shape[0] !== n) throw new RangeError(`${fn}: expected shape [${n}] or [${n}, b] for 'V' but received ${fmt(V.shape)}`);
+  const b = V.shape[1]!;
+  if (b === 0) return zeros([n, 0], { dtype: V.dtype, backend: V.backend });
+  return tidy(() => {
+    const probes = contiguous(transpose(V));
+    const out: Tensor[] = [];
+    if (rows) {
+      for (let j = 0; j < b; j += PROBES_PER_PASS) {
+        const c = Math.min(PROBES_PER_PASS, b - j);
+        out.push(rows(c === b ? probes : slice(probes, [j, 0], [c, n])));
+      }
+      return contiguous(transpose(out.length === 1 ? out[0]! : concat(out, 0)));
+    }
+    for (let j = 0; j < b; j++) out.push(one(reshape(slice(probes, [j, 0], [1, n]), [n])));
+    return contiguous(transpose(stack(out, 0)));
+  });
+}
