@@ -5,6 +5,28 @@ import { arrayFor, dtypeOf } from '../dtype.js';
 import { DisposedError } from '../errors.js';
 import type { HostArray, Storage } from './ops.js';
 
+/**
+ * Freed float32 arrays kept for reuse, by length. Kernels that allocate a result of the same
+ * size on every call (a curvature product, a training step) then skip the allocator and the
+ * zeroing it does; small arrays are cheap to allocate and are not kept.
+ */
+const pool = new Map<number, Float32Array[]>();
+const POOL_MIN_LENGTH = 4096;
+const POOL_MAX_BYTES = 256 * 2 ** 20;
+let pooledBytes = 0;
+
+/**
+ * A float32 array of `size` elements, from the pool when one is free. Its contents are
+ * arbitrary unless `zero` is set: only for outputs that a kernel overwrites completely.
+ */
+export function takeF32(size: number, zero: boolean): Float32Array {
+  const reuse = size >= POOL_MIN_LENGTH ? pool.get(size)?.pop() : undefined;
+  if (!reuse) return new Float32Array(size);
+  pooledBytes -= reuse.byteLength;
+  if (zero) reuse.fill(0);
+  return reuse;
+}
+
 export class HostStorage implements Storage {
   private array: HostArray | null;
   readonly dtype: DType;
@@ -15,14 +37,24 @@ export class HostStorage implements Storage {
     this.size = data.length;
   }
   static alloc(dtype: DType, size: number): HostStorage {
-    return new HostStorage(arrayFor(dtype, size));
+    return new HostStorage(dtype === 'float32' ? takeF32(size, true) : arrayFor(dtype, size));
   }
   get data(): HostArray {
     if (this.array === null) throw new DisposedError('storage used after it was freed (dispose() was called on its tensor)');
     return this.array;
   }
+  /** Frees the storage; a whole float32 array of pooled size goes back to the pool. */
   free(): void {
+    const a = this.array;
     this.array = null;
+    // NOTE: only arrays this storage owns outright (not views into a larger buffer) are reused.
+    if (a instanceof Float32Array && a.length >= POOL_MIN_LENGTH && a.byteOffset === 0 && a.buffer.byteLength === a.byteLength
+      && pooledBytes + a.byteLength <= POOL_MAX_BYTES) {
+      let list = pool.get(a.length);
+      if (!list) pool.set(a.length, (list = []));
+      list.push(a);
+      pooledBytes += a.byteLength;
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 
 import { arrayFor } from '../../dtype.js';
 import type { DType } from '../../dtype.js';
-import { host, HostStorage } from '../host.js';
+import { host, HostStorage, takeF32 } from '../host.js';
 import { BINARY, UNARY } from '../ops.js';
 import type { BinaryOp, Contig, OpSignatures, Storage, Strided, UnaryOp } from '../ops.js';
 import { referenceOps } from '../reference/index.js';
@@ -16,7 +16,7 @@ export const f32 = (s: Storage): boolean => s.dtype === 'float32';
 export const elementwise: Pick<OpSignatures, 'fill' | 'copyInto' | 'cast' | 'unary' | 'binary' | 'where'> = {
   fill(size: number, value: number, dtype: DType): Storage {
     if (dtype !== 'float32') return referenceOps.fill(size, value, dtype);
-    const out = new Float32Array(size);
+    const out = takeF32(size, true);
     if (value !== 0 || Object.is(value, -0)) loadNative().fill(out, value);
     return new HostStorage(out);
   },
@@ -39,21 +39,21 @@ export const elementwise: Pick<OpSignatures, 'fill' | 'copyInto' | 'cast' | 'una
 
   unary(op: UnaryOp, x: Contig, size: number): Storage {
     if (!f32(x.s)) return referenceOps.unary(op, x, size);
-    const out = new Float32Array(size);
+    const out = takeF32(size, false);
     loadNative().unary(UNARY[op], host(x.s).data as Float32Array, x.offset, out, size);
     return new HostStorage(out);
   },
 
   binary(op: BinaryOp, a: Strided, b: Strided, shape: readonly number[]): Storage {
     if (!f32(a.s) || !f32(b.s) || shape.length > MAX_RANK) return referenceOps.binary(op, a, b, shape);
-    const out = new Float32Array(shape.reduce((p, d) => p * d, 1));
+    const out = takeF32(shape.reduce((p, d) => p * d, 1), false);
     loadNative().binary(BINARY[op], host(a.s).data as Float32Array, a.offset, a.strides, host(b.s).data as Float32Array, b.offset, b.strides, out, shape);
     return new HostStorage(out);
   },
 
   where(cond: Strided, a: Strided, b: Strided, shape: readonly number[]): Storage {
     if (!f32(cond.s) || !f32(a.s) || !f32(b.s) || shape.length > MAX_RANK) return referenceOps.where(cond, a, b, shape);
-    const out = new Float32Array(shape.reduce((p, d) => p * d, 1));
+    const out = takeF32(shape.reduce((p, d) => p * d, 1), false);
     loadNative().where(
       host(cond.s).data as Float32Array, cond.offset, cond.strides,
       host(a.s).data as Float32Array, a.offset, a.strides,
