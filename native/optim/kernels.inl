@@ -5,7 +5,8 @@
 // every lane. Tails shorter than W run through the same vector code on zero-padded
 // copies, so an element's result never depends on where it sits in the arena.
 //
-// Include after defining V as the vector type; the including file builds its Kernels table.
+// Include after defining V as the vector type; the including file builds its Kernels table
+// with make_kernels and its own sumsq16.
 
 #include <cstring>
 
@@ -153,7 +154,7 @@ void diffgrad(const Segment& S) {
     const V pv = V::load(p);
     const V gp = grad(s, V::load(g), wd, pv);
     // ξ = 1/(1 + e) with e = e^{−|Δg|} (e = 1 gives the constant ξ = ½), folded into one division.
-    const V e = constant ? one : V::exp(V::sub(bc(0.0f), V::abs(V::sub(V::load(prev), gp))));
+    const V e = constant ? one : vexp(V::sub(bc(0.0f), V::abs(V::sub(V::load(prev), gp))));
     const V mv = V::add(V::mul(b1, V::load(m)), V::mul(omb1, gp));
     const V vv = V::add(V::mul(b2, V::load(v)), V::mul(V::mul(omb2, gp), gp));
     V::store(m, mv);
@@ -171,14 +172,14 @@ void eg(const Segment& S) {
     blocks<0>(S, [&](float* p, const float* g, float*, float*, float*) {
       const V pv = V::load(p);
       const V gp = grad(s, V::load(g), wd, pv);
-      V::store(p, V::mul(pv, V::exp(V::mul(nlr, V::mul(V::sign(pv), gp)))));
+      V::store(p, V::mul(pv, vexp(V::mul(nlr, V::mul(V::sign(pv), gp)))));
     });
     return;
   }
   blocks<2>(S, [&](float* p, const float* g, float* u, float* v, float*) {
     const V gp = grad(s, V::load(g), wd, V::load(p));
-    const V uu = V::mul(V::load(u), V::exp(V::mul(nlr, gp)));
-    const V vv = V::mul(V::load(v), V::exp(V::mul(lr, gp)));
+    const V uu = V::mul(V::load(u), vexp(V::mul(nlr, gp)));
+    const V vv = V::mul(V::load(v), vexp(V::mul(lr, gp)));
     V::store(u, uu);
     V::store(v, vv);
     V::store(p, V::sub(uu, vv));
@@ -190,7 +191,7 @@ void optimistic(const Segment& S) {
   const V s = bc(S.s), lr = bc(S.h[1]), nlr = bc(-S.h[1]), wd = bc(S.h[2]);
   if (S.h[3] != 0.0f) {
     blocks<1>(S, [&](float* p, const float* g, float* xh, float*, float*) {
-      const V e = V::exp(V::mul(nlr, grad(s, V::load(g), wd, V::load(p))));
+      const V e = vexp(V::mul(nlr, grad(s, V::load(g), wd, V::load(p))));
       const V x = V::mul(V::load(xh), e);
       V::store(xh, x);
       V::store(p, V::mul(x, e));
@@ -203,6 +204,21 @@ void optimistic(const Segment& S) {
     V::store(xh, x);
     V::store(p, V::sub(x, step));
   });
+}
+
+/** The scalar sumsq16: element i to lane i mod 16, each lane in index order (every ISA's model). */
+void sumsq16_scalar(const float* x, int64_t n, double* lanes) {
+  // NOTE: a float32 square is exact in float64, so every ISA gives the same lane sums as
+  // long as element i goes to lane i mod 16 and each lane adds in index order.
+  for (int64_t i = 0; i < n; i++) {
+    const double v = x[i];
+    lanes[i & 15] += v * v;
+  }
+}
+
+/** This ISA's table: the step kernels above (op code order of step.h) and its sumsq16. */
+constexpr Kernels make_kernels(void (*sumsq16)(const float*, int64_t, double*), const char* isa) {
+  return Kernels{{sgd, adam, adagrad, adagrad_norm, rmsprop, diffgrad, eg, optimistic}, sumsq16, isa};
 }
 
 }  // namespace

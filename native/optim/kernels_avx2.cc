@@ -32,16 +32,13 @@ void sumsq16_avx2(const float* x, int64_t n, double* lanes) {
   _mm256_storeu_pd(lanes + 4, a1);
   _mm256_storeu_pd(lanes + 8, a2);
   _mm256_storeu_pd(lanes + 12, a3);
-  for (; i < n; i++) {
-    const double v = x[i];
-    lanes[i & 15] += v * v;
-  }
+  sumsq16_scalar(x + i, n - i, lanes);  // i is a multiple of 16: lanes line up
 }
 
 }  // namespace
 
 const Kernels& kernels_avx2() {
-  static const Kernels k{{sgd, adam, adagrad, adagrad_norm, rmsprop, diffgrad, eg, optimistic}, sumsq16_avx2, "avx2"};
+  static const Kernels k = make_kernels(sumsq16_avx2, "avx2");
   return k;
 }
 

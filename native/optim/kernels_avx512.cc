@@ -26,16 +26,13 @@ void sumsq16_avx512(const float* x, int64_t n, double* lanes) {
   }
   _mm512_storeu_pd(lanes, a0);
   _mm512_storeu_pd(lanes + 8, a1);
-  for (; i < n; i++) {
-    const double v = x[i];
-    lanes[i & 15] += v * v;
-  }
+  sumsq16_scalar(x + i, n - i, lanes);  // i is a multiple of 16: lanes line up
 }
 
 }  // namespace
 
 const Kernels& kernels_avx512() {
-  static const Kernels k{{sgd, adam, adagrad, adagrad_norm, rmsprop, diffgrad, eg, optimistic}, sumsq16_avx512, "avx512"};
+  static const Kernels k = make_kernels(sumsq16_avx512, "avx512");
   return k;
 }
 

@@ -14,21 +14,9 @@ using V = VRef;
 
 namespace descent {
 namespace optim {
-namespace {
-
-void sumsq16_ref(const float* x, int64_t n, double* lanes) {
-  // NOTE: a float32 square is exact in float64, so every ISA gives the same lane sums as
-  // long as element i goes to lane i mod 16 and each lane adds in index order.
-  for (int64_t i = 0; i < n; i++) {
-    const double v = x[i];
-    lanes[i & 15] += v * v;
-  }
-}
-
-}  // namespace
 
 const Kernels& kernels_ref() {
-  static const Kernels k{{sgd, adam, adagrad, adagrad_norm, rmsprop, diffgrad, eg, optimistic}, sumsq16_ref, "ref"};
+  static const Kernels k = make_kernels(sumsq16_scalar, "ref");
   return k;
 }
 

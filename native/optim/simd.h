@@ -3,9 +3,9 @@
 // their ISA flags.
 //
 // Contract: every operation is an exactly rounded IEEE-754 binary32 operation (add, sub,
-// mul, div, sqrt, max, min) or a fixed sequence of them (exp), with no fused multiply-add
-// and no approximation instructions, so the three types give bit-identical results
-// lane by lane. That makes an optimizer step reproducible across machines (a checkpoint
+// mul, div, sqrt, max, min, round to nearest, scaling by 2^n) or a fixed sequence of them
+// (vexp, written once over the types' operations), with no fused multiply-add and no
+// approximation instructions, so the three types give bit-identical results lane by lane. That makes an optimizer step reproducible across machines (a checkpoint
 // resumes identically on an AVX2 or an AVX-512 CPU) and lets the scalar type serve as the
 // exact model of the vector code. max(a, b) and min(a, b) return b when either is NaN.
 // The types have internal linkage (an anonymous namespace), so the linker can never pick an
@@ -57,30 +57,18 @@ struct VRef {
   }
   /** +1 where a > 0, −1 where a < 0, else 0 (also for NaN). */
   static VRef sign(VRef a) { return {a.v > 0.0f ? 1.0f : a.v < 0.0f ? -1.0f : 0.0f}; }
+  static VRef round(VRef a) { return {__builtin_nearbyintf(a.v)}; }
   static float pow2(int32_t n) {
     const uint32_t u = uint32_t(n + 127) << 23;
     float f;
     std::memcpy(&f, &u, 4);
     return f;
   }
-  static VRef exp(VRef a) {
-    float x = a.v;
-    x = kExpLo > x ? kExpLo : x;  // NaN passes through both clamps
-    x = kExpHi < x ? kExpHi : x;
-    const float fx = __builtin_nearbyintf(x * kLog2e);
-    float r = x - fx * kC1;
-    r = r - fx * kC2;
-    const float z = r * r;
-    float y = kP0 * r + kP1;
-    y = y * r + kP2;
-    y = y * r + kP3;
-    y = y * r + kP4;
-    y = y * r + kP5;
-    y = y * z + r;
-    y = y + 1.0f;
-    const int32_t n = fx == fx ? int32_t(fx) : 0;
+  /** y·2^⌊n/2⌋·2^(n−⌊n/2⌋) for the integral n = fx (a NaN fx gives n = 0; y is NaN then too). */
+  static VRef ldexp(VRef y, VRef fx) {
+    const int32_t n = fx.v == fx.v ? int32_t(fx.v) : 0;
     const int32_t n1 = n >> 1;
-    return {y * pow2(n1) * pow2(n - n1)};
+    return {y.v * pow2(n1) * pow2(n - n1)};
   }
 };
 
@@ -108,23 +96,11 @@ struct VAvx2 {
   static __m256 pow2(__m256i n) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
   }
-  static VAvx2 exp(VAvx2 a) {
-    __m256 x = _mm256_max_ps(_mm256_set1_ps(kExpLo), a.v);
-    x = _mm256_min_ps(_mm256_set1_ps(kExpHi), x);
-    const __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(fx, _mm256_set1_ps(kC1)));
-    r = _mm256_sub_ps(r, _mm256_mul_ps(fx, _mm256_set1_ps(kC2)));
-    const __m256 z = _mm256_mul_ps(r, r);
-    __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(kP0), r), _mm256_set1_ps(kP1));
-    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(kP2));
-    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(kP3));
-    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(kP4));
-    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(kP5));
-    y = _mm256_add_ps(_mm256_mul_ps(y, z), r);
-    y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
-    const __m256i n = _mm256_cvtps_epi32(fx);
+  static VAvx2 round(VAvx2 a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+  static VAvx2 ldexp(VAvx2 y, VAvx2 fx) {
+    const __m256i n = _mm256_cvtps_epi32(fx.v);
     const __m256i n1 = _mm256_srai_epi32(n, 1);
-    return {_mm256_mul_ps(_mm256_mul_ps(y, pow2(n1)), pow2(_mm256_sub_epi32(n, n1)))};
+    return {_mm256_mul_ps(_mm256_mul_ps(y.v, pow2(n1)), pow2(_mm256_sub_epi32(n, n1)))};
   }
 };
 #endif
@@ -152,26 +128,33 @@ struct VAvx512 {
   static __m512 pow2(__m512i n) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23));
   }
-  static VAvx512 exp(VAvx512 a) {
-    __m512 x = _mm512_max_ps(_mm512_set1_ps(kExpLo), a.v);
-    x = _mm512_min_ps(_mm512_set1_ps(kExpHi), x);
-    const __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_sub_ps(x, _mm512_mul_ps(fx, _mm512_set1_ps(kC1)));
-    r = _mm512_sub_ps(r, _mm512_mul_ps(fx, _mm512_set1_ps(kC2)));
-    const __m512 z = _mm512_mul_ps(r, r);
-    __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(kP0), r), _mm512_set1_ps(kP1));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(kP2));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(kP3));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(kP4));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(kP5));
-    y = _mm512_add_ps(_mm512_mul_ps(y, z), r);
-    y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
-    const __m512i n = _mm512_cvtps_epi32(fx);
+  static VAvx512 round(VAvx512 a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+  static VAvx512 ldexp(VAvx512 y, VAvx512 fx) {
+    const __m512i n = _mm512_cvtps_epi32(fx.v);
     const __m512i n1 = _mm512_srai_epi32(n, 1);
-    return {_mm512_mul_ps(_mm512_mul_ps(y, pow2(n1)), pow2(_mm512_sub_epi32(n, n1)))};
+    return {_mm512_mul_ps(_mm512_mul_ps(y.v, pow2(n1)), pow2(_mm512_sub_epi32(n, n1)))};
   }
 };
 #endif
+
+/** e^a in every lane (Cephes expf, the constants above), the same operations for every V. */
+template <class V>
+inline V vexp(V a) {
+  V x = V::max(V::set1(kExpLo), a);  // NaN passes through both clamps
+  x = V::min(V::set1(kExpHi), x);
+  const V fx = V::round(V::mul(x, V::set1(kLog2e)));
+  V r = V::sub(x, V::mul(fx, V::set1(kC1)));
+  r = V::sub(r, V::mul(fx, V::set1(kC2)));
+  const V z = V::mul(r, r);
+  V y = V::add(V::mul(V::set1(kP0), r), V::set1(kP1));
+  y = V::add(V::mul(y, r), V::set1(kP2));
+  y = V::add(V::mul(y, r), V::set1(kP3));
+  y = V::add(V::mul(y, r), V::set1(kP4));
+  y = V::add(V::mul(y, r), V::set1(kP5));
+  y = V::add(V::mul(y, z), r);
+  y = V::add(y, V::set1(1.0f));
+  return V::ldexp(y, fx);
+}
 
 }  // namespace
 }  // namespace optim

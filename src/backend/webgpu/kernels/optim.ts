@@ -2,7 +2,8 @@
 // over the whole [replicas, size] arena (AdaGradNorm adds a one-invocation-per-record
 // dispatch that stores b²), and optimSumSq as two dispatches of kernels/optim_sumsq.wgsl
 // (per-chunk sums, then per-segment sums of the chunks). The maths is
-// src/backend/reference/optim.ts; the bindings and overrides are in each file's header.
+// src/backend/reference/optim.ts; the bindings and overrides are in each file's header
+// (p, g, tables and norms first, as kernels/optim_common.wgsl declares them, then the state).
 //
 // Per call the small tables (the group bounds followed by the float32 records' bits; the
 // chunk and segment tables of the sums) go up as one temporary buffer; the arena, the
@@ -91,7 +92,7 @@ export function optim(ctx: WebGPUContext): Pick<OpSignatures, 'optimSumSq' | Opt
       u32(op, 'replicas·size', total), u32(op, 'size', a.size), u32(op, 'groups', G), u32(op, 'p offset', a.p.offset),
       u32(op, 'g offset', a.g.offset), so[0]!, so[1]!, so[2]!, u32(op, 'norms offset', a.norms?.offset ?? 0), u32(op, 'records', records),
     ];
-    const buffers = [p, g, ...slots, ctx.temp(tables), a.norms ? f32(op, 'norms', a.norms) : ctx.dummy];
+    const buffers = [p, g, ctx.temp(tables), a.norms ? f32(op, 'norms', a.norms) : ctx.dummy, ...slots];
     const constants = { WG, ...k.constants(a) };
     if (total > 0) ctx.run(k.file, 'main', constants, buffers, dims, ctx.groups1d(total, WG));
     if (op === 'adagradNormStep' && records > 0) ctx.run(k.file, 'main', { ...constants, ACCUMULATE: 1 }, buffers, dims, ctx.groups1d(records, WG));
