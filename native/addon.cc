@@ -29,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tridiagEigSync", Napi::Function::New(env, TridiagEigSync, "tridiagEigSync"));
   exports.Set("optimStep", Napi::Function::New(env, OptimStep, "optimStep"));
   exports.Set("optimSumSq", Napi::Function::New(env, OptimSumSq, "optimSumSq"));
+  exports.Set("orthogonalize", Napi::Function::New(env, Orthogonalize, "orthogonalize"));
   return exports;
 }
 

@@ -36,5 +36,7 @@ Napi::Value TridiagEigSync(const Napi::CallbackInfo& info);
 Napi::Value OptimStep(const Napi::CallbackInfo& info);
 Napi::Value OptimSumSq(const Napi::CallbackInfo& info);
 
+Napi::Value Orthogonalize(const Napi::CallbackInfo& info);
+
 }  // namespace bind
 }  // namespace descent

@@ -142,6 +142,12 @@ export interface OpSignatures {
   gather(x: Contig, outer: number, n: number, inner: number, idx: Contig, m: number): Storage;
   /** The adjoint of gather: out[o, idx[j], i] += src[o, j, i], out of shape [outer, n, inner]. */
   scatterAdd(src: Contig, outer: number, m: number, inner: number, idx: Contig, n: number): Storage;
+  /**
+   * Lanczos reorthogonalisation (owner: src/linalg/): two classical Gram–Schmidt passes of
+   * w [n] against Q [rows, n] (both contiguous, float32 or float64, same dtype):
+   * h1 = Q w, w1 = w − Qᵀh1, h2 = Q w1, w2 = w1 − Qᵀh2. Returns [w2 (n values), h1 + h2 (rows values)].
+   */
+  orthogonalize(q: Contig, rows: number, n: number, w: Contig): Storage;
 
   // ─── Optimizer steps (see OptimArgs; owner: src/optim/) ───
   /** Squared norms of x [replicas, size] per (replica, group): out[r·G + j] = Σ_{i∈group j} x[r, i]², float32. */

@@ -6,8 +6,9 @@
 // block, so the products that dominate the cost are matrix-matrix work.
 //
 // Full reorthogonalisation (the default): after w = A q_j, two passes of classical
-// Gram–Schmidt against the probe's whole stored basis, each done as two matrix products,
-// w ← w − Q (Qᵀ w) (the "twice is enough" rule, Giraud, Langou & Rozložník 2005). α_j is the
+// Gram–Schmidt against the probe's whole stored basis, w ← w − Qᵀ(Q w) (the "twice is
+// enough" rule, Giraud, Langou & Rozložník 2005), as one backend op (`orthogonalize`; the
+// cpu kernel reads the basis three times instead of four). α_j is the
 // q_j coefficient of the two passes; β_j = ‖w‖. This keeps Q orthonormal to working
 // precision, so no spurious copies ("ghosts") of converged eigenvalues appear. With
 // `reorthogonalize: false` the plain three-term recurrence runs instead (for comparison).
@@ -24,8 +25,7 @@ import { checkInt, rangeError, typeError } from '../errors.js';
 import type { Backend, BackendName, HostArray } from '../backend/ops.js';
 import { backendSync } from '../backend/backend.js';
 import { tensor, zeros } from '../ops/creation.js';
-import { add, div, mul, neg, sub } from '../ops/elementwise.js';
-import { linear, matmul } from '../ops/matmul.js';
+import { div, mul, sub } from '../ops/elementwise.js';
 import { dot, norm } from '../ops/reduce.js';
 import { concat, contiguous, reshape, slice, transpose } from '../ops/views.js';
 import { dispose, Tensor, tidy } from '../tensor.js';
@@ -249,13 +249,11 @@ export class Lanczos {
       act.forEach((p, i) => {
         const wi = slice(w, [i, 0], [1, n]);
         if (this.reorthogonalize) {
-          const q = slice(this.basis[p]!, [0, 0], [j + 1, n]);
-          const h1 = matmul(q, transpose(wi));
-          const w1 = linear(neg(transpose(h1)), q, reshape(wi, [n]));
-          const h2 = matmul(q, transpose(w1));
-          const w2 = linear(neg(transpose(h2)), q, reshape(w1, [n]));
-          alphas.push(add(slice(h1, [j, 0], [1, 1]), slice(h2, [j, 0], [1, 1])));
-          rows.push(w2);
+          // One fused op: [w2, h1 + h2] after two Gram–Schmidt passes against rows 0..j.
+          const q = this.basis[p]!.strided;
+          const fused = Tensor.fromStorage(this.backend, this.backend.ops.orthogonalize(q, j + 1, n, { s: w.strided.s, offset: w.strided.offset + i * n }), [n + j + 1]);
+          alphas.push(reshape(slice(fused, [n + j], [1]), [1, 1]));
+          rows.push(reshape(slice(fused, [0], [n]), [1, n]));
         } else {
           const qj = slice(this.basis[p]!, [j, 0], [1, n]);
           let r = wi;

@@ -114,6 +114,13 @@ const EXPORTS: Record<string, Export> = {
     ],
     valid: () => [f32(18), 0, 2, 3, 3, new Int32Array([3, 0, 1, 3]), 1, 4, f32(24)],
   },
+  orthogonalize: {
+    params: [
+      { name: 'q', kind: 'in' }, { name: 'qOffset', kind: 'offset' }, { name: 'rows', kind: 'size' }, { name: 'n', kind: 'size' },
+      { name: 'w', kind: 'in' }, { name: 'wOffset', kind: 'offset' }, { name: 'out', kind: 'out', overlaps: 0 },
+    ],
+    valid: () => [f32(7), 1, 2, 3, f32(4), 1, f32(5)],
+  },
   tridiagEig: { params: [{ name: 'alpha', kind: 'f64' }, { name: 'beta', kind: 'f64' }], valid: () => [new Float64Array([2, 2, 2]), new Float64Array([-1, -1])] },
   tridiagEigSync: { params: [{ name: 'alpha', kind: 'f64' }, { name: 'beta', kind: 'f64' }], valid: () => [new Float64Array([2, 2, 2]), new Float64Array([-1, -1])] },
   fmaBurst: { params: [{ name: 'iterations', kind: 'size' }, { name: 'threads', kind: 'threads' }], valid: () => [1000, 1] },

@@ -15,6 +15,7 @@ import { loadNative } from './load.js';
 import { matmul } from './matmul.js';
 import type { CpuInfo, EigResult, Isa } from './native.js';
 import { optim } from './optim.js';
+import { orth } from './orth.js';
 import { reduce } from './reduce.js';
 
 export { loadNative, NativeLoadError, candidatePaths } from './load.js';
@@ -26,6 +27,7 @@ export const cpuOps: OpTable = {
   ...matmul,
   ...gather,
   ...optim,
+  ...orth,
 };
 
 export const cpu: Backend = {

@@ -7,6 +7,7 @@ import { elementwise } from './elementwise.js';
 import { gather } from './gather.js';
 import { matmul } from './matmul.js';
 import { optim } from './optim.js';
+import { orth } from './orth.js';
 import { reduce } from './reduce.js';
 import { softmax } from './softmax.js';
 
@@ -17,6 +18,7 @@ export const referenceOps: OpTable = {
   ...softmax,
   ...gather,
   ...optim,
+  ...orth,
 };
 
 export const reference: Backend = {

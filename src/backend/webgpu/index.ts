@@ -14,6 +14,7 @@ import type { AdapterDescription, AutoChoice } from './device.js';
 import { elementwise } from './kernels/elementwise.js';
 import { gather } from './kernels/gather.js';
 import { matmul } from './kernels/matmul.js';
+import { orth } from './kernels/orth.js';
 import { optim, OPTIM_FILES } from './kernels/optim.js';
 import { reduce } from './kernels/reduce.js';
 import { GPUStorage } from './pool.js';
@@ -46,13 +47,14 @@ export async function createWebGPUBackend(opts: ContextOptions = {}): Promise<We
   const ctx = new WebGPUContext(adapter, device, opts);
   await ctx.pipelines.compile(ctx.subgroupSize ? [...KERNEL_FILES, 'matmul_subgroup.wgsl'] : KERNEL_FILES);
   const { matmul: mm } = matmul(ctx);
-  const ops: OpTable = {
+  const base = {
     ...elementwise(ctx),
     ...reduce(ctx),
     matmul: mm,
     ...gather(ctx),
     ...optim(ctx),
   };
+  const ops: OpTable = { ...base, ...orth(ctx, base) };
   const storage = (fn: string, s: Storage): GPUStorage => {
     if (!(s instanceof GPUStorage)) throw new TypeError(`${fn}: expected a storage of the webgpu backend but received ${(s as object)?.constructor?.name ?? typeof s}`);
     return s;

@@ -1,0 +1,64 @@
+// The orthogonalize op (two fused classical Gram–Schmidt passes, src/backend/ops.ts) on every
+// backend against the reference backend, for orthonormal and for non-orthonormal bases.
+
+import * as d from '../../src/index.js';
+import type { Backend } from '../../src/index.js';
+import { assertClose, U } from '../helpers/close.js';
+import { eachBackend } from '../helpers/cases.js';
+import { randu } from '../helpers/gen.js';
+
+const ref = d.reference;
+
+/** rows×n basis: orthonormal rows (Gram–Schmidt in float64) or raw uniform rows. */
+function basis(rows: number, n: number, orthonormal: boolean, seed: number): Float32Array {
+  const raw = randu(rows * n, seed, -1, 1);
+  if (!orthonormal) return raw;
+  const q = Float64Array.from(raw);
+  for (let i = 0; i < rows; i++) {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let r = 0; r < i; r++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += q[i * n + k]! * q[r * n + k]!;
+        for (let k = 0; k < n; k++) q[i * n + k] -= s * q[r * n + k]!;
+      }
+    }
+    let nn = 0;
+    for (let k = 0; k < n; k++) nn += q[i * n + k]! ** 2;
+    for (let k = 0; k < n; k++) q[i * n + k] /= Math.sqrt(nn);
+  }
+  return Float32Array.from(q);
+}
+
+const CASES = [
+  { rows: 0, n: 5, orthonormal: true }, { rows: 1, n: 1, orthonormal: true }, { rows: 3, n: 17, orthonormal: true },
+  { rows: 7, n: 5000, orthonormal: true }, { rows: 13, n: 9001, orthonormal: true }, { rows: 5, n: 4099, orthonormal: false },
+];
+
+for (const c of CASES) {
+  eachBackend(`orthogonalize · rows=${c.rows} n=${c.n} ${c.orthonormal ? 'orthonormal' : 'general'} basis`, async (t, b: Backend) => {
+    const q = basis(c.rows, c.n, c.orthonormal, c.rows * 31 + c.n);
+    const w = randu(c.n + 3, c.n + 7, -2, 2);
+    const run = async (be: Backend) => {
+      const qt = d.tensor(q, [Math.max(c.rows, 0), c.n], { backend: be });
+      const wt = d.tensor(w, [c.n + 3], { backend: be });
+      const s = be.ops.orthogonalize(qt.strided, c.rows, c.n, { s: wt.strided.s, offset: 3 });
+      const out = await be.read(s);
+      be.free(s);
+      qt.dispose();
+      wt.dispose();
+      return out;
+    };
+    const want = await run(ref);
+    const got = await run(b);
+    t.is(got.length, c.n + c.rows);
+    // Each pass is a dot of length n (error ≤ n·u·max|q|·Σ|w|) and an update summing `rows`
+    // terms; two passes and the final rounding give 4(n + rows + 2)·u·scale, where scale bounds
+    // the magnitudes met: max|q|·Σ|w| for the coefficients, times (1 + max|q|·n) for a
+    // non-orthonormal basis whose first pass can grow w.
+    let sw = 0;
+    for (let k = 0; k < c.n; k++) sw += Math.abs(w[k + 3]!);
+    const qmax = q.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const scale = c.orthonormal ? Math.max(1, qmax * sw) : qmax * sw * (1 + qmax * c.n);
+    assertClose(t, got, want, () => 4 * (c.n + c.rows + 2) * U.float32 * scale, 'orthogonalize');
+  });
+}
