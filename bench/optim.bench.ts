@@ -19,8 +19,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as d from '../src/index.js';
 import type { Backend } from '../src/index.js';
-import { initBackend, registerBackend } from '../src/backend/backend.js';
-import { createCpuBackend, getThreads, setThreads } from '../src/backend/cpu/index.js';
+import { initBackend } from '../src/backend/backend.js';
+import { getThreads, setThreads } from '../src/backend/cpu/index.js';
 import { createOptimizer } from '../src/optim/index.js';
 import { measurePeaks } from './peaks.js';
 import type { BenchRow } from './run.js';
@@ -132,7 +132,6 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
     }
   };
   if (want.includes('cpu')) {
-    registerBackend('cpu', createCpuBackend);
     const b = await initBackend('cpu');
     const before = getThreads();
     try {

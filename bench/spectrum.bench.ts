@@ -24,8 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as d from '../src/index.js';
-import { registerBackend, useBackend } from '../src/backend/backend.js';
-import { createCpuBackend, getThreads } from '../src/backend/cpu/index.js';
+import { useBackend } from '../src/backend/backend.js';
+import { getThreads } from '../src/backend/cpu/index.js';
 import { runSpectrum, parseSpectrumArgs } from '../src/cli/spectrum.js';
 import type { SpectrumOptions } from '../src/cli/spectrum.js';
 import * as L from '../src/linalg/index.js';
@@ -57,7 +57,6 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
   const { values } = parseArgs({ args: argv, strict: false, options: { json: { type: 'string' }, repeat: { type: 'string' }, parts: { type: 'string' }, quick: { type: 'boolean' } } });
   const repeat = Number(values.repeat ?? 1);
   const parts = new Set(String(values.parts ?? (values.quick ? 'top5,job' : 'top5,trace,slq,job')).split(','));
-  registerBackend('cpu', createCpuBackend);
   const b = await useBackend('cpu');
   const ref = d.loadReferenceProblem();
   const { model, params } = d.mlpFromWeights({ widths: ref.widths, layers: ref.layers }, { activation: 'relu', backend: b });

@@ -41,6 +41,7 @@ export type { DataBatch, ModelCurvatureOptions } from './nn/curvature.js';
 export * from './data/index.js';
 export * from './io/index.js';
 export * from './linalg/index.js';
+export * from './optim/index.js';
 
 // The native backend is the default for tensors created without an explicit backend. The
 // WebGPU module (and Dawn) loads only when asked for, so CPU-only users never pay for it.
@@ -48,4 +49,3 @@ registerBackend('cpu', createCpuBackend, { isDefault: true });
 registerBackend('webgpu', async () => (await import('./backend/webgpu/index.js')).createWebGPUBackend());
 // NOTE: `auto` skips software adapters (lavapipe): there the native SGEMM is ~10× faster.
 setAutoProbe(async () => (await (await import('./backend/webgpu/index.js')).autoChoice()).backend);
-export * from './optim/index.js';
