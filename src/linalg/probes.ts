@@ -33,8 +33,8 @@ export interface ProbeOptions {
   normalize?: boolean;
 }
 
-/** Probe values on the host: `count` rows of n, row-major, float64. */
-export function probeValues(dist: ProbeDistribution, n: number, count: number, opts: ProbeOptions): Float64Array {
+/** Probe values on the host: `count` rows of n, row-major, float32 (exact: ±1) or float64. */
+function hostProbes(dist: ProbeDistribution, n: number, count: number, opts: ProbeOptions, dtype: 'float32' | 'float64'): Float32Array | Float64Array {
   checkInt('probes', 'n', n, 1);
   checkInt('probes', 'count', count, 0);
   if (dist !== 'rademacher' && dist !== 'gaussian') throw rangeError('probes', 'distribution', "'rademacher' or 'gaussian'", dist);
@@ -42,23 +42,28 @@ export function probeValues(dist: ProbeDistribution, n: number, count: number, o
   const raw = dist === 'rademacher'
     ? random.rademacher(opts.seed, n * count, first * n, opts.stream)
     : random.normal(opts.seed, n * count, first * n, opts.stream);
+  // Normalising rounds once from float64; otherwise the float32 values are the values.
+  if (!opts.normalize) return dtype === 'float32' ? raw : Float64Array.from(raw);
   const out = Float64Array.from(raw);
-  if (opts.normalize) {
-    for (let r = 0; r < count; r++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += out[r * n + i]! ** 2;
-      const inv = 1 / Math.sqrt(s);
-      for (let i = 0; i < n; i++) out[r * n + i]! *= inv;
-    }
+  for (let r = 0; r < count; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += out[r * n + i]! ** 2;
+    const inv = 1 / Math.sqrt(s);
+    for (let i = 0; i < n; i++) out[r * n + i]! *= inv;
   }
-  return out;
+  return dtype === 'float32' ? Float32Array.from(out) : out;
+}
+
+/** Probe values on the host: `count` rows of n, row-major, float64. */
+export function probeValues(dist: ProbeDistribution, n: number, count: number, opts: ProbeOptions): Float64Array {
+  return hostProbes(dist, n, count, opts, 'float64') as Float64Array;
 }
 
 /** Probes as a tensor of shape [count, n] (one probe per row). */
 export function probeRows(dist: ProbeDistribution, n: number, count: number, opts: ProbeOptions): Tensor {
-  const values = probeValues(dist, n, count, opts);
   const dtype = opts.dtype ?? 'float32';
-  return tensor(dtype === 'float64' ? values : Float32Array.from(values), [count, n], {
+  if (dtype !== 'float32' && dtype !== 'float64') throw rangeError('probes', 'opts.dtype', "'float32' or 'float64'", dtype);
+  return tensor(hostProbes(dist, n, count, opts, dtype), [count, n], {
     dtype,
     ...(opts.backend ? { backend: opts.backend } : {}),
   });

@@ -20,6 +20,16 @@ test('streams · an element depends only on (seed, stream, index)', (t) => {
   t.deepEqual(Array.from(rng.normal(4)), Array.from(whole.subarray(4, 8)));
 });
 
+test('rademacher · one bit per sign, a function of (seed, stream, index) alone', (t) => {
+  const whole = rademacher(7, 1000, 0, 3);
+  t.deepEqual(Array.from(rademacher(7, 301, 260, 3)), Array.from(whole.subarray(260, 561)));
+  t.deepEqual(Array.from(rademacher(7, 5, 127, 3)), Array.from(whole.subarray(127, 132)));
+  // Element 37 is bit 5 of word 1 of block 0.
+  const w = philox4x32(7, 0, 0, 0, 3, 0);
+  t.is(whole[37], (w[1]! >>> 5) & 1 ? -1 : 1);
+  t.notDeepEqual(Array.from(rademacher(7, 64, 0, 4)), Array.from(whole.subarray(0, 64)));
+});
+
 test('moments · within 5 standard errors for n = 2^16', (t) => {
   const n = 1 << 16, se = 1 / Math.sqrt(n);
   const z = normal(1, n), u = uniform(2, n), r = rademacher(3, n);
