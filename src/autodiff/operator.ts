@@ -77,6 +77,8 @@ export function applyBlock(fn: string, n: number, like: Tensor, V: unknown, one:
   if (V.rank !== 2 || V.shape[0] !== n) throw new RangeError(`${fn}: expected shape [${n}] or [${n}, b] for 'V' but received ${fmt(V.shape)}`);
   const b = V.shape[1]!;
   if (b === 0) return zeros([n, 0], { dtype: V.dtype, backend: V.backend });
+  // One column: the plain pass, whose rules fuse more (biases into products) than the block pass.
+  if (b === 1) return tidy(() => reshape(one(reshape(V, [n])), [n, 1]));
   return tidy(() => {
     const probes = contiguous(transpose(V));
     const out: Tensor[] = [];
