@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backend/ops.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-import { loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
+import { defaultDataDir, fashionMnistFiles, loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
 import { defaultReferenceDir, loadReferenceProblem } from '../data/reference.js';
 import type { ReferenceProblem } from '../data/reference.js';
 import { selectRows, takeRows } from '../data/dataset.js';
@@ -58,6 +58,16 @@ export function parseMlpSpec(spec: string): { widths: number[]; activation: Acti
   const activation = (m[2] ?? 'relu') as Activation;
   if (!ACTIVATIONS.includes(activation)) throw new UsageError(`--model: expected an activation among ${ACTIVATIONS.join(', ')} but received '${m[2]}'`);
   return { widths, activation };
+}
+
+/** The compressed files that loadData(spec) will read (for prefetchGzip); [] when none or unknown. */
+export function dataFiles(spec: string): string[] {
+  const both = (f: { images: string; labels: string }) => [f.images, f.labels];
+  if (spec === 'default') return both(fashionMnistFiles('test', defaultDataDir()));
+  if (spec === 'fashion-mnist:train' || spec === 'fashion-mnist:test') return both(fashionMnistFiles(spec.endsWith('train') ? 'train' : 'test'));
+  if (referenceDirOf(spec)) return both(fashionMnistFiles('train'));
+  if (spec.includes('images-idx3')) return [spec, spec.replace('images-idx3', 'labels-idx1')];
+  return [];
 }
 
 export interface DataChoice {

@@ -8,12 +8,17 @@
 // LanczosSnapshot), the probes of each step, the trace samples so far, the verified
 // residuals and the accumulated timings. Every file is written to a temporary name and
 // renamed, and a step's basis file is renamed before the state that counts it, so a kill
-// at any moment leaves the last complete step (at most the step in flight is lost).
+// at any moment leaves the last complete step (at most the steps in flight are lost).
+// Checkpoint writes run on a worker thread (background-writer.ts), in the order they were
+// asked for, while the next step computes; flush() waits for them.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostArray } from '../backend/ops.js';
 import type { LanczosSnapshot } from '../linalg/lanczos.js';
+import { BackgroundWriter } from './background-writer.js';
+
+export { writeAtomic } from './background-writer.js';
 
 export const STATE_VERSION = 1;
 
@@ -45,17 +50,28 @@ export interface JobState {
   runs: number;
 }
 
-/** Writes `data` to `path` atomically (temporary file + rename). */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 export class StateDir {
   readonly dir: string;
+  private readonly writer = new BackgroundWriter();
+  private made = false;
   constructor(out: string) {
     this.dir = join(out, 'state');
+  }
+
+  private write(path: string, data: string | Uint8Array): void {
+    if (!this.made) mkdirSync(this.dir, { recursive: true });
+    this.made = true;
+    this.writer.write(path, data);
+  }
+
+  /** Waits for every queued write; throws the first one that failed. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Flushes and stops the writer thread. */
+  close(): Promise<void> {
+    return this.writer.close();
   }
 
   private basisPath(step: number): string {
@@ -74,15 +90,14 @@ export class StateDir {
     }
   }
 
+  /** Queues a write of the state as it is now (serialised at once). */
   save(state: JobState): void {
-    mkdirSync(this.dir, { recursive: true });
-    writeAtomic(join(this.dir, 'state.json'), JSON.stringify(state));
+    this.write(join(this.dir, 'state.json'), JSON.stringify(state));
   }
 
-  /** Saves the rows of one step (before the state that counts them). */
+  /** Queues the rows of one step (before the state that counts them); `rows` is moved away, not copied. */
   saveRows(step: number, rows: HostArray): void {
-    mkdirSync(this.dir, { recursive: true });
-    writeAtomic(this.basisPath(step), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+    this.write(this.basisPath(step), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
   }
 
   /** Reassembles each probe's basis rows 0..steps[p] from the step files. */

@@ -28,9 +28,9 @@ import { gaussRule, meanAndError, traceFromRules } from '../linalg/slq.js';
 import type { QuadratureRule } from '../linalg/slq.js';
 import { tridiagEigImplementation } from '../linalg/tridiag.js';
 import { Progress, formatDuration } from './progress.js';
-import { buildProblem, loadData, loadModel, UsageError } from './spectrum-setup.js';
+import { buildProblem, dataFiles, loadData, loadModel, UsageError } from './spectrum-setup.js';
 import type { Problem } from './spectrum-setup.js';
-import { renderDensitySvg } from './spectrum-plot.js';
+import { prefetchGzip } from '../io/files.js';
 import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
 import type { JobState } from './spectrum-state.js';
 
@@ -195,6 +195,10 @@ const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON
 
 const TRACE_BLOCK = 8;
 
+/** The density plot's module (vega and vega-lite), loaded on first use. */
+let plot: Promise<typeof import('./spectrum-plot.js')> | null = null;
+const plotting = () => (plot ??= import('./spectrum-plot.js'));
+
 /**
  * Runs the job; returns the exit code (0 success, 2 usage error).
  * @example
@@ -264,6 +268,8 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
   try {
     if (!state || state.phase !== 'done') {
       problem = await timed('setup', async () => {
+        // The plotting code (vega) loads on this thread while zlib inflates the data on another.
+        await Promise.all([plotting(), prefetchGzip(dataFiles(o.data))]);
         const data = loadData(o.data, o.samples, o.shuffleSeed);
         const model = loadModel(o.model, o.activation, o.seed, backend);
         const p = buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
@@ -371,6 +377,7 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     const report = await timed('output', () => writeOutputs(o, st, outDir));
     for (const [k, v] of Object.entries(timings)) st.timings[k] = (st.timings[k] ?? 0) + v;
     dir.save(st);
+    await dir.close();
     const wall = (performance.now() - wall0) / 1000;
     const json = report.json;
     json.timings = {
@@ -383,6 +390,8 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     if (!o.quiet) printSummary(json, outDir, wall);
     return { json, outDir };
   } finally {
+    // On an error, what was queued still reaches the checkpoint before the error surfaces.
+    await dir.close().catch(() => undefined);
     run?.dispose();
     problem?.dispose();
   }
@@ -454,7 +463,7 @@ async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): P
     quadrature: rules.map((r) => ({ nodes: Array.from(r.nodes), weights: Array.from(r.weights) })),
     lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + tr.extraDone + (st.residuals ? o.topK : 0), reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
   };
-  const svg = await renderDensitySvg({
+  const svg = await (await plotting()).renderDensitySvg({
     grid: density.grid, countDensity: count, top: top.map((r) => r.value),
     title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
     subtitle: [

@@ -5,13 +5,16 @@
 // unreadable). `readMaybeGzip` also inflates gzip files (recognised by their magic bytes
 // 1f 8b, not by their name); a gzip stream that ends early still yields the bytes it holds,
 // flagged `gzipTruncated`, so a caller can say how much of its own format arrived.
+// `prefetchGzip` inflates gzip files in the background (zlib's thread pool) so that a later
+// `readMaybeGzip` of the same unchanged file takes the result instead of inflating on the
+// main thread: a job starts it, loads its code meanwhile, then reads as usual.
 // `findPackageRoot` locates descent's own folder (the one whose package.json is named
 // "descent") from a module URL, which works from src/ under tsx and from dist/src/ after tsc.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { constants, gunzipSync } from 'node:zlib';
+import { constants, gunzip, gunzipSync } from 'node:zlib';
 import { DescentError } from '../errors.js';
 
 /** What was wrong with a data file. */
@@ -68,8 +71,54 @@ export interface Inflated {
   gzipTruncated: boolean;
 }
 
+/** Inflated contents by absolute path, with the size and time of the file they came from. */
+const prefetched = new Map<string, { size: number; mtimeMs: number; bytes: Uint8Array }>();
+
+/**
+ * Inflates the gzip files among `paths` in the background, for readMaybeGzip to take once.
+ * Never rejects: a file that cannot be read or inflated is left for readMaybeGzip to report.
+ * @example
+ * const [plot] = await Promise.all([import('./plot.js'), prefetchGzip([imagesPath])]);
+ * const images = openIdx(imagesPath); // no inflating here
+ */
+export async function prefetchGzip(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map(async (path) => {
+    try {
+      const abs = resolve(path);
+      // Read at once (fs.promises.readFile reads in 512 KiB pieces, each needing this thread).
+      const st = statSync(abs);
+      const raw = readFileSync(abs);
+      if (raw.length !== st.size || raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return;
+      // One output chunk of about the whole result keeps the inflating on one pool thread,
+      // without a main-thread callback per 64 KiB.
+      const chunkSize = Math.min(2 ** 30, Math.max(2 ** 16, 8 * raw.length));
+      const out = await new Promise<Buffer>((ok, fail) => gunzip(raw, { chunkSize }, (e, r) => (e ? fail(e) : ok(r))));
+      prefetched.set(abs, { size: st.size, mtimeMs: st.mtimeMs, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) });
+    } catch {
+      // readMaybeGzip reads the file itself and names the problem.
+    }
+  }));
+}
+
+/** The prefetched contents of `path` if the file has not changed since; each is taken once. */
+function takePrefetched(path: string): Uint8Array | null {
+  if (prefetched.size === 0) return null;
+  const abs = resolve(path);
+  const hit = prefetched.get(abs);
+  if (!hit) return null;
+  prefetched.delete(abs);
+  try {
+    const st = statSync(abs);
+    return st.size === hit.size && st.mtimeMs === hit.mtimeMs ? hit.bytes : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads a file and inflates it when it starts with the gzip magic bytes 1f 8b. */
 export function readMaybeGzip(fn: string, path: string, hint = ''): Inflated {
+  const ready = takePrefetched(path);
+  if (ready) return { bytes: ready, gzip: true, gzipTruncated: false };
   const raw = readBytes(fn, path, hint);
   if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return { bytes: raw, gzip: false, gzipTruncated: false };
   try {
