@@ -277,7 +277,13 @@ void sgemm(const Args& g) {
   };
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
   if (g.batch >= threads && threads > 1 && g.batch > 1) {
-    ThreadPool::get().run(g.batch, [&](int64_t t) { solve(K, problem(t), 1, true); });
+    // One product per task; when the batch does not divide among the threads and the
+    // products are large, the remainder runs one at a time on all threads (5 products on
+    // 2 threads as 3 + 2 would leave one thread idle a sixth of the time).
+    const bool big = flops >= 4 * kFlopsPerThread * threads;
+    const int64_t shared = big ? g.batch - g.batch % threads : g.batch;
+    ThreadPool::get().run(shared, [&](int64_t t) { solve(K, problem(t), 1, true); });
+    for (int64_t t = shared; t < g.batch; t++) solve(K, problem(t), threads, false);
   } else if (g.batch > 1 && threads > 1 && flops < 4 * kFlopsPerThread) {
     // Tiny products: one per task even when the batch is smaller than the pool.
     ThreadPool::get().run(g.batch, [&](int64_t t) { solve(K, problem(t), 1, true); });

@@ -141,6 +141,24 @@ test('sgemm · batched with per-operand strides, 0 broadcasting one operand', (t
   }
 });
 
+test('sgemm · a batch that does not divide among the threads: the remainder runs on all of them', (t) => {
+  // 3 products of 2·200·160·300 flops on 2 threads: two run one per thread, the third on both.
+  const batch = 3, m = 200, n = 160, k = 300;
+  const a = randu(batch * m * k, 10), b = randu(k * n, 11);
+  const out = new Float32Array(batch * m * n);
+  const before = native.getThreads();
+  try {
+    native.setThreads(2);
+    native.sgemm(a, 0, m * k, false, b, 0, 0, false, out, batch, m, n, k, null, 0, 0);
+  } finally {
+    native.setThreads(before);
+  }
+  for (let s = 0; s < batch; s++) {
+    const { c, mag } = product({ m, n, k, a: a.subarray(s * m * k, (s + 1) * m * k), b });
+    check(t, out.subarray(s * m * n, (s + 1) * m * n), c, mag, k, null, 'none', n, `batch entry ${s}`);
+  }
+});
+
 test('sgemm · many small products run one per task', (t) => {
   const batch = 64, m = 5, n = 6, k = 7;
   const a = randu(batch * m * k, 8), b = randu(batch * k * n, 9);
