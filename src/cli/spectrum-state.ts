@@ -3,7 +3,8 @@
 //
 // Files. `basis-NNNNN.bin` holds the Lanczos vectors written at step NNNNN (step 0: the
 // normalised start vectors), one row of n values per probe listed for that step in
-// state.json, raw little-endian float32 (or float64). `state.json` holds the options that
+// state.json, raw little-endian float32 (or float64); `products-NNNNN.bin` (steps ≥ 1) the
+// row A q_NNNNN of probe 0, whose Ritz pairs are verified from them. `state.json` holds the options that
 // determine the result, the phase, the Lanczos coefficients (α, β, steps per probe, as a
 // LanczosSnapshot), the probes of each step, the trace samples so far, the verified
 // residuals and the accumulated timings. Every file is written to a temporary name and
@@ -20,7 +21,7 @@ import { BackgroundWriter } from './background-writer.js';
 
 export { writeAtomic } from './background-writer.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export type Phase = 'lanczos' | 'trace' | 'verify' | 'done';
 
@@ -48,6 +49,13 @@ export interface JobState {
   /** Seconds spent per phase, summed over runs. */
   timings: Record<string, number>;
   runs: number;
+}
+
+/** The raw little-endian values of a step file (copied when the bytes are not aligned for the type). */
+function values(bytes: Uint8Array, f64: boolean): Float32Array | Float64Array {
+  const size = f64 ? 8 : 4;
+  const b = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  return f64 ? new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8) : new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 }
 
 export class StateDir {
@@ -78,6 +86,10 @@ export class StateDir {
     return join(this.dir, `basis-${String(step).padStart(5, '0')}.bin`);
   }
 
+  private productsPath(step: number): string {
+    return join(this.dir, `products-${String(step).padStart(5, '0')}.bin`);
+  }
+
   /** The saved state, or null when there is none (or it is unreadable). */
   load(): JobState | null {
     const path = join(this.dir, 'state.json');
@@ -100,6 +112,25 @@ export class StateDir {
     this.write(this.basisPath(step), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
   }
 
+  /** Queues probe 0's product row A q_step (before the state that counts the step); `row` is moved away. */
+  saveProducts(step: number, row: HostArray): void {
+    this.write(this.productsPath(step), new Uint8Array(row.buffer, row.byteOffset, row.byteLength));
+  }
+
+  /** Probe 0's product rows A q_1..A q_steps[0] (and null for the other probes) from the step files. */
+  loadProducts(state: JobState): (HostArray | null)[] {
+    const snap = state.lanczos!;
+    const n = snap.n, f64 = snap.dtype === 'float64', steps = snap.steps[0]!;
+    const out = f64 ? new Float64Array(steps * n) : new Float32Array(steps * n);
+    for (let step = 1; step <= steps; step++) {
+      const path = this.productsPath(step);
+      const bytes = readFileSync(path);
+      if (bytes.byteLength !== n * out.BYTES_PER_ELEMENT) throw new Error(`spectrum: ${path} holds ${bytes.byteLength} bytes, expected ${n * out.BYTES_PER_ELEMENT}; rerun with --fresh`);
+      out.set(values(bytes, f64), (step - 1) * n);
+    }
+    return snap.steps.map((_, p) => (p === 0 ? out : null));
+  }
+
   /** Reassembles each probe's basis rows 0..steps[p] from the step files. */
   loadBasis(state: JobState): HostArray[] {
     const snap = state.lanczos!;
@@ -110,7 +141,7 @@ export class StateDir {
       const probes = state.stepProbes[step];
       if (!probes) throw new Error(`spectrum: the checkpoint in ${this.dir} lacks the probe list of step ${step}; rerun with --fresh`);
       const bytes = readFileSync(this.basisPath(step));
-      const rows = f64 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      const rows = values(bytes, f64);
       if (rows.length !== probes.length * n) throw new Error(`spectrum: ${this.basisPath(step)} holds ${rows.length} values, expected ${probes.length * n}; rerun with --fresh`);
       probes.forEach((p, i) => {
         if (step <= snap.steps[p]!) out[p]!.set(rows.subarray(i * n, (i + 1) * n), step * n);

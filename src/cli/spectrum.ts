@@ -5,7 +5,7 @@
 //
 // One Lanczos run serves all three answers. `probes` start vectors (seeded Rademacher) run
 // `iterations` steps in lockstep; probe 0's Ritz pairs are the top eigenvalues (their
-// residuals are then verified with one more product on the k Ritz vectors); the quadrature
+// residuals are then verified from the products A q_j kept during the run); the quadrature
 // rules of all probes give the density (SLQ); probe 0's Krylov basis deflates the trace,
 // and the other probes' start vectors are its first Hutchinson samples at no cost, topped
 // up with `trace-probes` extra products. docs/spectrum.md documents the options and the
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { initBackend, useBackend } from '../backend/backend.js';
 import type { BackendName } from '../backend/ops.js';
 import { bulkEdge, outliers, spectralDensity } from '../linalg/density.js';
-import { convergedCount, explicitResiduals, ritzPairs, ritzValues } from '../linalg/eigsh.js';
+import { convergedCount, keptResiduals, ritzValues } from '../linalg/eigsh.js';
 import { deflatedTrace } from '../linalg/hutchinson.js';
 import { Lanczos } from '../linalg/lanczos.js';
 import type { Operator } from '../linalg/operators.js';
@@ -289,8 +289,8 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     const st: JobState = state!;
     st.runs++;
     const n = st.problem.parameters;
-    const totalWork = o.probes * o.iterations + o.traceProbes + o.topK;
-    const doneWork = (st.lanczos?.matvecs ?? 0) + (st.trace?.extraDone ?? 0) + (st.residuals ? o.topK : 0);
+    const totalWork = o.probes * o.iterations + o.traceProbes;
+    const doneWork = (st.lanczos?.matvecs ?? 0) + (st.trace?.extraDone ?? 0);
     const bar = new Progress({ total: totalWork, label: 'spectrum', enabled: !o.quiet });
     if (st.phase !== 'done') {
       if (resumed) log(`descent spectrum: resuming from ${dir.dir} (phase ${st.phase}, ${doneWork}/${totalWork} products done)`);
@@ -301,9 +301,10 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     // ── Lanczos: all probes in lockstep, a checkpoint per step ──
     if (st.phase !== 'done') {
       if (st.lanczos) {
-        run = Lanczos.restore(op!, st.lanczos, dir.loadBasis(st), backend);
+        run = Lanczos.restore(op!, st.lanczos, dir.loadBasis(st), backend, dir.loadProducts(st));
       } else {
-        run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend });
+        // Probe 0's products stay, so that its Ritz pairs' residuals cost no further products.
+        run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend, keepProducts: [0] });
         const start = await run.hostRows(0, 0, 1);
         const rows = new (start.constructor as Float32ArrayConstructor)(o.probes * n);
         for (let p = 0; p < o.probes; p++) rows.set(p === 0 ? start : await run.hostRows(p, 0, 1), p * n);
@@ -322,6 +323,7 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
         if (done()) return;
         for (let info = await run!.step(); info; info = await run!.step()) {
           dir.saveRows(info.step, await info.rows.data());
+          if (info.products) dir.saveProducts(info.step, await info.products.rows.data());
           st.stepProbes[info.step] = info.probes;
           st.lanczos = run!.snapshot();
           dir.save(st);
@@ -360,16 +362,14 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       dir.save(st);
     }
 
-    // ── Verify the top Ritz pairs with one product on their vectors ──
+    // ── Verify the top Ritz pairs: ‖A y − θ y‖ from the kept products A q_j ──
     if (st.phase === 'verify') {
       await timed('verify', async () => {
-        const pairs = await ritzPairs(run!, 0, o.topK, 'largest', { vectors: true });
-        st.residuals = Array.from(await explicitResiduals(op!, pairs.vectors!, pairs.values));
-        pairs.vectors!.dispose();
+        st.residuals = Array.from((await keptResiduals(run!, 0, o.topK, 'largest')).residuals);
       });
       st.phase = 'done';
       dir.save(st);
-      bar.tick(o.topK, 'verified');
+      bar.update(bar.completed, 'verified');
     }
     if (doneWork < totalWork) bar.finish();
 
@@ -461,7 +461,7 @@ async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): P
     },
     outliers: { bulkEdge: bulk.edge, count: outlying.length, values: outlying },
     quadrature: rules.map((r) => ({ nodes: Array.from(r.nodes), weights: Array.from(r.weights) })),
-    lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + tr.extraDone + (st.residuals ? o.topK : 0), reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
+    lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + tr.extraDone, reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
   };
   const svg = await (await plotting()).renderDensitySvg({
     grid: density.grid, countDensity: count, top: top.map((r) => r.value),

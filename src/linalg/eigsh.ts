@@ -5,7 +5,8 @@
 // Residuals. In exact arithmetic ‖A y_i − θ_i y_i‖ = |β_j · s_{j,i}| (the last component of
 // s_i times the last β; Parlett, The Symmetric Eigenvalue Problem, §13.1), which costs
 // nothing; `verify` recomputes it explicitly with one more operator call on the block of
-// Ritz vectors. For a symmetric A, an eigenvalue lies within ‖A y − θ y‖ of θ (‖y‖ = 1).
+// Ritz vectors, and `keptResiduals` assembles it from the products A q_i a run kept
+// (‖W s_i − θ_i Q s_i‖, no operator call). For a symmetric A, an eigenvalue lies within ‖A y − θ y‖ of θ (‖y‖ = 1).
 // Convergence: every wanted pair has |β_j s_{j,i}| ≤ tol·|θ_i|.
 //
 // A single start vector carries one direction per eigenspace, so an eigenvalue of
@@ -75,6 +76,47 @@ export async function ritzPairs(run: Lanczos, p: number, k: number, which: Which
     return matmul(transpose(q), st);
   });
   return { values, residualEstimates, vectors };
+}
+
+/**
+ * The k largest (or smallest) Ritz pairs of probe p with their residuals ‖A y_i − θ_i y_i‖
+ * (‖y_i‖ = 1), A y_i taken as W s_i from the products A q_1..A q_j the run kept for probe p
+ * (opts.keepProducts): as explicit as one more operator call, without making one.
+ * @example
+ * const run = Lanczos.create(op, n, { steps: 80, keepProducts: [0] });
+ * while (await run.step()) {}
+ * const { values, residuals } = await keptResiduals(run, 0, 5);
+ */
+export async function keptResiduals(run: Lanczos, p: number, k: number, which: Which = 'largest'): Promise<{ values: Float64Array; residuals: Float64Array; residualEstimates: Float64Array }> {
+  checkInt('keptResiduals', 'p', p, 0, run.probes - 1);
+  if (!run.products[p]) throw rangeError('keptResiduals', 'p', 'a probe whose products the run keeps (opts.keepProducts)', p);
+  checkInt('keptResiduals', 'k', k, 1);
+  if (which !== 'largest' && which !== 'smallest') throw rangeError('keptResiduals', 'which', "'largest' or 'smallest'", which);
+  const { diag, off } = run.tridiagonal(p);
+  const j = diag.length;
+  if (j === 0) return { values: new Float64Array(0), residuals: new Float64Array(0), residualEstimates: new Float64Array(0) };
+  const eig = await tridiagEig(diag, off, { vectors: true });
+  const idx = pick(eig.values, k, which);
+  const c = idx.length;
+  const beta = run.residualNorm(p);
+  const values = Float64Array.from(idx, (i) => eig.values[i]!);
+  const residualEstimates = Float64Array.from(idx, (i) => Math.abs(beta * eig.last[i]!));
+  const s = new Float64Array(j * c);
+  idx.forEach((col, i) => {
+    for (let r = 0; r < j; r++) s[r * c + i] = eig.vectors![r * j + col]!;
+  });
+  const out = tidy(() => {
+    const like = { dtype: run.dtype, backend: run.backend };
+    const st = tensor(run.dtype === 'float64' ? s : Float32Array.from(s), [j, c], like);
+    const y = matmul(transpose(run.basisRows(p, j)), st);
+    const ay = matmul(transpose(run.productRows(p, j)), st);
+    const r = sub(ay, mul(y, tensor(run.dtype === 'float64' ? values : Float32Array.from(values), [1, c], like)));
+    return { r: norm(r, 0), y: norm(y, 0) };
+  });
+  const [rn, yn] = await Promise.all([out.r.data(), out.y.data()]);
+  out.r.dispose();
+  out.y.dispose();
+  return { values, residuals: Float64Array.from(rn, (v, i) => v / yn[i]!), residualEstimates };
 }
 
 /** ‖A y_i − θ_i y_i‖ / ‖y_i‖ for the columns y_i of Y [n, k], with one operator call. */

@@ -3,7 +3,7 @@
 
 export { Lanczos, lanczos } from './lanczos.js';
 export type { LanczosOptions, LanczosSnapshot, LanczosStepInfo } from './lanczos.js';
-export { eigsh, ritzPairs, ritzValues, explicitResiduals, convergedCount } from './eigsh.js';
+export { eigsh, ritzPairs, ritzValues, explicitResiduals, keptResiduals, convergedCount } from './eigsh.js';
 export type { EigshOptions, EigshResult, RitzPairs, Which } from './eigsh.js';
 export { slq, gaussRule, quadratureRule, quadratureRules, traceFromRules, meanAndError } from './slq.js';
 export type { QuadratureRule, SlqOptions, SlqResult, StochasticTrace } from './slq.js';

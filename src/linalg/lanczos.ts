@@ -19,6 +19,11 @@
 // State. For probe p after j steps: alpha[p] = α_1..α_j, beta[p] = β_1..β_j, and rows
 // 0..j of basis[p] ([steps+1, n]) hold q_1..q_{j+1} (q_{j+1} is meaningless after a
 // breakdown). `snapshot()`/`restore` carry that state so a run can be resumed exactly.
+//
+// Kept products. For the probes listed in `keepProducts`, rows 0..j−1 of products[p]
+// ([steps, n]) hold the operator's own outputs A q_1..A q_j, before any orthogonalisation.
+// With them a Ritz pair's residual ‖A y − θ y‖ is assembled as W s − θ Q s (W = [A q_i],
+// y = Q s) from products already paid for, instead of one more operator call.
 
 import { UNIT_ROUNDOFF } from '../dtype.js';
 import { checkInt, rangeError, typeError } from '../errors.js';
@@ -52,6 +57,8 @@ export interface LanczosOptions {
   reorthogonalize?: boolean;
   /** Breakdown threshold relative to ‖T‖ (default 8·√n·u of the dtype). */
   breakdownTol?: number;
+  /** Probes whose products A q_j are kept (see the file header; default none). */
+  keepProducts?: readonly number[];
 }
 
 /** The host-side state of a run, enough (with the basis rows) to resume it exactly. */
@@ -62,6 +69,8 @@ export interface LanczosSnapshot {
   dtype: 'float32' | 'float64';
   reorthogonalize: boolean;
   breakdownTol: number;
+  /** Probes whose products A q_j are kept (absent in snapshots of runs that keep none). */
+  keepProducts?: number[];
   /** Steps done by each probe. */
   steps: number[];
   /** Whether each probe can go on (false after a breakdown or at maxSteps). */
@@ -79,6 +88,8 @@ export interface LanczosStepInfo {
   probes: number[];
   /** Their new basis vectors q_{step+1} as rows [probes.length, n] (valid until the next step). */
   rows: Tensor;
+  /** The operator's outputs A q_step of the probes that keep products, as rows (valid until the next step). */
+  products: { probes: number[]; rows: Tensor } | null;
   alpha: number[];
   beta: number[];
 }
@@ -109,6 +120,8 @@ export class Lanczos {
   readonly breakdownTol: number;
   /** Per probe: [maxSteps + 1, n], rows 0..steps[p] valid. */
   readonly basis: Tensor[];
+  /** Per probe: [maxSteps, n] with rows 0..steps[p]−1 valid for the probes that keep products, else null. */
+  readonly products: (Tensor | null)[];
   readonly alpha: number[][];
   readonly beta: number[][];
   readonly steps: number[];
@@ -118,7 +131,7 @@ export class Lanczos {
   /** Matrix-vector products so far (columns passed to the operator). */
   matvecs = 0;
 
-  private constructor(private readonly op: Operator, snap: LanczosSnapshot, backend: Backend, basis: Tensor[]) {
+  private constructor(private readonly op: Operator, snap: LanczosSnapshot, backend: Backend, basis: Tensor[], products: (Tensor | null)[]) {
     this.n = snap.n;
     this.probes = snap.probes;
     this.maxSteps = snap.maxSteps;
@@ -127,6 +140,7 @@ export class Lanczos {
     this.reorthogonalize = snap.reorthogonalize;
     this.breakdownTol = snap.breakdownTol;
     this.basis = basis;
+    this.products = products;
     this.alpha = snap.alpha.map((a) => a.slice());
     this.beta = snap.beta.map((b) => b.slice());
     this.steps = snap.steps.slice();
@@ -157,7 +171,11 @@ export class Lanczos {
     if (dtype !== 'float32' && dtype !== 'float64') throw rangeError(fn, 'opts.dtype', "'float32' or 'float64'", dtype);
     const backend = start ? start.backend : backendSync(opts.backend);
     const breakdownTol = opts.breakdownTol ?? 8 * Math.sqrt(n) * UNIT_ROUNDOFF[dtype];
+    const keep = opts.keepProducts ?? [];
+    if (!Array.isArray(keep)) throw typeError(fn, 'opts.keepProducts', 'an array of probe indices', keep);
+    keep.forEach((p, i) => checkInt(fn, `opts.keepProducts[${i}]`, p, 0, probes - 1));
     const basis = Array.from({ length: probes }, () => zeros([maxSteps + 1, n], { dtype, backend }));
+    const products = Array.from({ length: probes }, (_, p) => (keep.includes(p) ? zeros([maxSteps, n], { dtype, backend }) : null));
     const first = tidy(() => {
       const rows = start
         ? contiguous(transpose(start))
@@ -172,18 +190,20 @@ export class Lanczos {
     first.dispose();
     const snap: LanczosSnapshot = {
       n, probes, maxSteps, dtype, reorthogonalize: opts.reorthogonalize ?? true, breakdownTol,
+      ...(keep.length > 0 ? { keepProducts: [...new Set(keep)].sort((a, b) => a - b) } : {}),
       steps: new Array(probes).fill(0), active: new Array(probes).fill(true),
       alpha: Array.from({ length: probes }, () => []), beta: Array.from({ length: probes }, () => []),
       normEstimate: 0, matvecs: 0,
     };
-    return new Lanczos(op, snap, backend, basis);
+    return new Lanczos(op, snap, backend, basis, products);
   }
 
   /**
    * Resumes a run from its snapshot and its basis rows: `rows[p]` holds rows
-   * 0..snap.steps[p] of probe p's basis (row-major, (steps[p] + 1)·n values).
+   * 0..snap.steps[p] of probe p's basis (row-major, (steps[p] + 1)·n values), and
+   * `products[p]`, for each probe that keeps products, its steps[p] rows A q_i.
    */
-  static restore(op: Operator, snap: LanczosSnapshot, rows: readonly HostArray[], backend?: Backend | BackendName): Lanczos {
+  static restore(op: Operator, snap: LanczosSnapshot, rows: readonly HostArray[], backend?: Backend | BackendName, products: readonly (HostArray | null)[] = []): Lanczos {
     const fn = 'Lanczos.restore';
     if (typeof op !== 'function') throw typeError(fn, 'op', 'a function V => A·V', op);
     if (!snap || typeof snap !== 'object') throw typeError(fn, 'snap', 'a LanczosSnapshot', snap);
@@ -196,13 +216,23 @@ export class Lanczos {
       full.set(r);
       return tensor(full, [snap.maxSteps + 1, snap.n], { dtype: snap.dtype, backend: b });
     });
-    return new Lanczos(op, snap, b, basis);
+    const kept = Array.from({ length: snap.probes }, (_, p) => {
+      if (!snap.keepProducts?.includes(p)) return null;
+      const r = products[p];
+      const want = snap.steps[p]! * snap.n;
+      if (!r || r.length !== want) throw rangeError(fn, `products[${p}]`, `an array of length ${want}`, r ?? null);
+      const full = snap.dtype === 'float64' ? new Float64Array(snap.maxSteps * snap.n) : new Float32Array(snap.maxSteps * snap.n);
+      full.set(r);
+      return tensor(full, [snap.maxSteps, snap.n], { dtype: snap.dtype, backend: b });
+    });
+    return new Lanczos(op, snap, b, basis, kept);
   }
 
   snapshot(): LanczosSnapshot {
     return {
       n: this.n, probes: this.probes, maxSteps: this.maxSteps, dtype: this.dtype,
       reorthogonalize: this.reorthogonalize, breakdownTol: this.breakdownTol,
+      ...(this.products.some((t) => t) ? { keepProducts: this.products.flatMap((t, p) => (t ? [p] : [])) } : {}),
       steps: this.steps.slice(), active: this.active.slice(),
       alpha: this.alpha.map((a) => a.slice()), beta: this.beta.map((b) => b.slice()),
       normEstimate: this.normEstimate, matvecs: this.matvecs,
@@ -242,8 +272,16 @@ export class Lanczos {
     }
     this.matvecs += act.length;
 
-    const { next, coeffs } = tidy(() => {
+    const keptProbes = act.filter((p) => this.products[p]);
+    const { next, coeffs, kept } = tidy(() => {
       const w = contiguous(transpose(out));
+      const keptRows: Tensor[] = [];
+      act.forEach((p, i) => {
+        if (!this.products[p]) return;
+        const row = slice(w, [i, 0], [1, n]);
+        writeRows(this.products[p]!, j, row);
+        keptRows.push(row);
+      });
       const rows: Tensor[] = [];
       const alphas: Tensor[] = [];
       act.forEach((p, i) => {
@@ -265,7 +303,11 @@ export class Lanczos {
       });
       const block = rows.length === 1 ? rows[0]! : concat(rows, 0);
       const norms = norm(block, 1, true);
-      return { next: div(block, norms), coeffs: concat([...alphas.map((a) => reshape(a, [1])), reshape(norms, [act.length])], 0) };
+      return {
+        next: div(block, norms),
+        coeffs: concat([...alphas.map((a) => reshape(a, [1])), reshape(norms, [act.length])], 0),
+        kept: keptRows.length === 0 ? null : keptRows.length === 1 ? contiguous(keptRows[0]!) : concat(keptRows, 0),
+      };
     });
     out.dispose();
     const host = await coeffs.data();
@@ -289,14 +331,20 @@ export class Lanczos {
       if (bt <= this.breakdownTol * this.normEstimate) this.active[p] = false;
       if (j + 1 >= this.maxSteps) this.active[p] = false;
     });
-    const info: LanczosStepInfo = { step: j + 1, probes: act, rows: next, alpha: alphaStep, beta: betaStep };
+    const info: LanczosStepInfo = {
+      step: j + 1, probes: act, rows: next, alpha: alphaStep, beta: betaStep,
+      products: kept ? { probes: keptProbes, rows: kept } : null,
+    };
     // The rows stay readable until the next step, which disposes them.
     this.lastRows?.dispose();
+    this.lastKept?.dispose();
     this.lastRows = next;
+    this.lastKept = kept;
     return info;
   }
 
   private lastRows: Tensor | null = null;
+  private lastKept: Tensor | null = null;
 
   /** Runs steps until every probe has stopped. */
   async run(onStep?: (info: LanczosStepInfo) => void | Promise<void>): Promise<this> {
@@ -320,6 +368,13 @@ export class Lanczos {
     return slice(this.basis[p]!, [0, 0], [count, this.n]);
   }
 
+  /** A view of A q_1..A q_j of probe p as rows [j, n] (a probe that keeps products; see the file header). */
+  productRows(p: number, count = this.steps[p]!): Tensor {
+    const t = this.products[p];
+    if (!t) throw new RangeError(`Lanczos.productRows: probe ${p} does not keep its products (opts.keepProducts)`);
+    return slice(t, [0, 0], [count, this.n]);
+  }
+
   /** A view of probe p's next vector q_{j+1} as a row [1, n] (meaningless after a breakdown). */
   nextVector(p: number): Tensor {
     return slice(this.basis[p]!, [this.steps[p]!, 0], [1, this.n]);
@@ -338,8 +393,11 @@ export class Lanczos {
   /** Frees the basis. */
   dispose(): void {
     this.lastRows?.dispose();
+    this.lastKept?.dispose();
     this.lastRows = null;
+    this.lastKept = null;
     dispose(this.basis);
+    for (const t of this.products) t?.dispose();
   }
 }
 

@@ -17,7 +17,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import * as d from '../../src/index.js';
 import type { Backend } from '../../src/index.js';
-import { eigsh, explicitResiduals } from '../../src/linalg/eigsh.js';
+import { eigsh, explicitResiduals, keptResiduals, ritzPairs } from '../../src/linalg/eigsh.js';
 import { Lanczos, lanczos } from '../../src/linalg/lanczos.js';
 import { matrixOperator, symmetricWithSpectrum, testSpectra } from '../../src/linalg/operators.js';
 import { tridiagEigReference } from '../../src/linalg/tridiag.js';
@@ -223,6 +223,59 @@ test('explicitResiduals · matches ‖A y − θ y‖ computed on the host', asy
     }
     t.true(Math.abs(res[c]! - Math.sqrt(rr / yy)) <= 1e-12 * Math.sqrt(rr / yy));
   }
+});
+
+test('lanczos · kept products are the operator outputs A q_j and survive snapshot/restore', async (t) => {
+  const m = matrix('indefinite', 'float64');
+  const run = Lanczos.create(m.op, N, { steps: 20, probes: 2, seed: 6, dtype: 'float64', backend: 'reference', keepProducts: [1] });
+  for (let i = 0; i < 8; i++) await run.step();
+  t.is(run.products[0], null);
+  t.throws(() => run.productRows(0), { instanceOf: RangeError, message: /probe 0 does not keep its products/ });
+  // Each kept row equals A applied to the basis row it came from (float64: one rounding per dot).
+  const q = await run.basisRows(1, 8).data(), w = await run.productRows(1).data();
+  let worst = 0;
+  for (let r = 0; r < 8; r++) {
+    for (let i = 0; i < N; i++) {
+      let s = 0;
+      for (let j = 0; j < N; j++) s += m.dense[i * N + j]! * q[r * N + j]!;
+      worst = Math.max(worst, Math.abs(s - w[r * N + i]!));
+    }
+  }
+  const normA = Math.max(...Array.from(m.eigenvalues, Math.abs));
+  t.true(worst <= N * U.float64 * normA, `max |A q − w| = ${worst}`);
+  const snap = JSON.parse(JSON.stringify(run.snapshot()));
+  t.deepEqual(snap.keepProducts, [1]);
+  const rows = [await run.hostRows(0, 0, 9), await run.hostRows(1, 0, 9)];
+  const kept = [null, await run.productRows(1).data()];
+  for (let i = 0; i < 12; i++) await run.step();
+  const resumed = Lanczos.restore(m.op, snap, rows, 'reference', kept);
+  while (await resumed.step()) {}
+  t.deepEqual(Array.from(await resumed.productRows(1).data()), Array.from(await run.productRows(1).data()));
+  t.throws(() => Lanczos.restore(m.op, snap, rows, 'reference', []), { instanceOf: RangeError, message: /Lanczos.restore: expected an array of length 3200 for 'products\[1\]'/ });
+  run.dispose();
+  resumed.dispose();
+});
+
+test('keptResiduals · equal the explicit residuals of the Ritz pairs, with no operator call', async (t) => {
+  const m = matrix('clustered', 'float64');
+  let calls = 0;
+  const op = (v: d.Tensor) => { calls++; return m.op(v); };
+  const run = Lanczos.create(op, N, { steps: 40, seed: 2, dtype: 'float64', backend: 'reference', keepProducts: [0] });
+  while (await run.step()) {}
+  const before = calls;
+  const kept = await keptResiduals(run, 0, 4);
+  t.is(calls, before);
+  const pairs = await ritzPairs(run, 0, 4, 'largest', { vectors: true });
+  const explicit = await explicitResiduals(m.op, pairs.vectors!, pairs.values);
+  t.deepEqual(Array.from(kept.values), Array.from(pairs.values));
+  // Both are ‖A y − θ y‖ up to float64 rounding of length-N and length-40 dot products.
+  const normA = Math.max(...Array.from(m.eigenvalues, Math.abs));
+  kept.residuals.forEach((r, i) => t.true(Math.abs(r - explicit[i]!) <= 2 * N * U.float64 * normA, `pair ${i}: ${r} vs ${explicit[i]}`));
+  pairs.vectors!.dispose();
+  await t.throwsAsync(() => keptResiduals(Lanczos.create(m.op, N, { steps: 3, backend: 'reference' }), 0, 2), {
+    instanceOf: RangeError, message: /keptResiduals: expected a probe whose products the run keeps/,
+  });
+  run.dispose();
 });
 
 test('lanczos · argument errors name the function and the argument', async (t) => {
