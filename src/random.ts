@@ -119,6 +119,8 @@ export function rademacher(seed: number, n: number, offset = 0, stream = 0): Flo
   checkSeed('rademacher', seed, n, offset, stream);
   const out = new Float32Array(n);
   if (n === 0) return out;
+  // ±1 as float32 bit patterns: 0x3f800000 is 1, and the bit becomes the sign.
+  const bits = new Uint32Array(out.buffer);
   const k0 = seed % 2 ** 32, k1 = Math.floor(seed / 2 ** 32);
   const w = new Uint32Array(4);
   const first = Math.floor(offset / 128), last = Math.floor((offset + n - 1) / 128);
@@ -129,7 +131,7 @@ export function rademacher(seed: number, n: number, offset = 0, stream = 0): Flo
       let i = g0 - offset;
       for (let j = 0; j < 4; j++) {
         const x = w[j]!;
-        for (let bit = 0; bit < 32; bit++) out[i++] = 1 - 2 * ((x >>> bit) & 1);
+        for (let bit = 0; bit < 32; bit++) bits[i++] = (((x >>> bit) & 1) << 31) | 0x3f800000;
       }
       continue;
     }

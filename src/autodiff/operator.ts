@@ -68,7 +68,8 @@ export const PROBES_PER_PASS = 16;
 /**
  * Applies a vector product to V of shape [n] (one(V)) or [n, b] (the matrix whose column j
  * is the product with V[:, j]): by `rows`, which takes a block of probes as rows [c, n] and
- * returns the products as rows, PROBES_PER_PASS at a time; or else column by column.
+ * returns the products as rows, PROBES_PER_PASS at a time (the result is then a transposed
+ * view of those rows); or else column by column.
  */
 export function applyBlock(fn: string, n: number, like: Tensor, V: unknown, one: (v: Tensor) => Tensor, rows?: (R: Tensor) => Tensor): Tensor {
   if (!(V instanceof Tensor)) throw typeError(fn, 'V', 'a Tensor', V);
@@ -87,7 +88,8 @@ export function applyBlock(fn: string, n: number, like: Tensor, V: unknown, one:
         const c = Math.min(PROBES_PER_PASS, b - j);
         out.push(rows(c === b ? probes : slice(probes, [j, 0], [c, n])));
       }
-      return contiguous(transpose(out.length === 1 ? out[0]! : concat(out, 0)));
+      // The columns as a view of the rows: a caller that wants rows again reads them in place.
+      return transpose(out.length === 1 ? out[0]! : concat(out, 0));
     }
     for (let j = 0; j < b; j++) out.push(one(reshape(slice(probes, [j, 0], [1, n]), [n])));
     return contiguous(transpose(stack(out, 0)));

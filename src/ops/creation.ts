@@ -43,9 +43,15 @@ export function tensor(data: number | readonly unknown[] | HostArray, shape?: Sh
       throw typeError('tensor', 'data', 'a Float32Array, Float64Array or Int32Array', data);
     }
     dims = shape ? checkShape('tensor', 'shape', shape) : [data.length];
-    const dtype = opts.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
-    flat = arrayFor(dtype, data.length);
-    flat.set(data);
+    const own = data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32';
+    const dtype = opts.dtype ?? own;
+    // upload() copies, so data of the right type goes to it as is.
+    if (dtype === own) {
+      flat = data;
+    } else {
+      flat = arrayFor(dtype, data.length);
+      flat.set(data);
+    }
   } else {
     const values: number[] = [];
     dims = [];
