@@ -9,13 +9,13 @@
 // safetensors file with tensors `x` [n, features] (float32) and `y` [n] (integer labels), or
 // an IDX images file (`*images-idx3-ubyte[.gz]`, labels in the matching `labels-idx1` file).
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/ops.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-import { defaultDataDir, fashionMnistFiles, loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
-import { defaultReferenceDir, loadReferenceProblem } from '../data/reference.js';
+import { loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
+import { loadReferenceProblem } from '../data/reference.js';
 import type { ReferenceProblem } from '../data/reference.js';
 import { selectRows, takeRows } from '../data/dataset.js';
 import type { ClassificationData } from '../data/dataset.js';
@@ -27,26 +27,17 @@ import type { Activation } from '../nn/mlp.js';
 import { softmaxCrossEntropy } from '../nn/losses.js';
 import { modelGGN, modelHessian } from '../nn/curvature.js';
 import type { CurvatureOperator } from '../autodiff/operator.js';
+import { referenceDirOf } from './spectrum-options.js';
+import { UsageError } from './usage.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from './usage.js';
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'gelu', 'sigmoid', 'identity'];
-
-function isReferenceDir(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'));
-}
 
 let referenceCache: { dir: string; problem: ReferenceProblem } | null = null;
 function reference(dir: string): ReferenceProblem {
   if (referenceCache?.dir !== dir) referenceCache = { dir, problem: loadReferenceProblem(dir) };
   return referenceCache.problem;
-}
-
-function referenceDirOf(spec: string): string | null {
-  if (spec === 'reference') return defaultReferenceDir();
-  return isReferenceDir(spec) ? spec : null;
 }
 
 /** Parses `784-256-10:relu` into widths and an activation. */
@@ -58,16 +49,6 @@ export function parseMlpSpec(spec: string): { widths: number[]; activation: Acti
   const activation = (m[2] ?? 'relu') as Activation;
   if (!ACTIVATIONS.includes(activation)) throw new UsageError(`--model: expected an activation among ${ACTIVATIONS.join(', ')} but received '${m[2]}'`);
   return { widths, activation };
-}
-
-/** The compressed files that loadData(spec) will read (for prefetchGzip); [] when none or unknown. */
-export function dataFiles(spec: string): string[] {
-  const both = (f: { images: string; labels: string }) => [f.images, f.labels];
-  if (spec === 'default') return both(fashionMnistFiles('test', defaultDataDir()));
-  if (spec === 'fashion-mnist:train' || spec === 'fashion-mnist:test') return both(fashionMnistFiles(spec.endsWith('train') ? 'train' : 'test'));
-  if (referenceDirOf(spec)) return both(fashionMnistFiles('train'));
-  if (spec.includes('images-idx3')) return [spec, spec.replace('images-idx3', 'labels-idx1')];
-  return [];
 }
 
 export interface DataChoice {

@@ -24,6 +24,7 @@ import type { ClassificationData } from '../data/dataset.js';
 import { takeRows } from '../data/dataset.js';
 import { FASHION_MNIST_DIR, loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
 import { DescentError } from '../errors.js';
+import { UsageError } from './usage.js';
 import { MLP } from '../nn/mlp.js';
 import type { Activation } from '../nn/mlp.js';
 import { softmaxCrossEntropy } from '../nn/losses.js';
@@ -106,7 +107,6 @@ interface EpochMetrics {
   seconds: number;
 }
 
-class UsageError extends DescentError {}
 
 function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number; positive?: boolean } = {}): number | undefined {
   if (v === undefined) return undefined;

@@ -72,6 +72,9 @@ export function defaultReferenceDir(): string {
 
 interface FileSpec { file: string; dtype: string; shape: number[] }
 
+/** The files are little-endian: on such a machine their bytes are the typed arrays' bytes. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function isSpec(v: unknown): v is FileSpec {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
@@ -129,10 +132,13 @@ export function loadReferenceProblem(dir: string = defaultReferenceDir(), option
         throw new DataFileError(`${fn}: ${path} has sha256 ${got} but SHA256SUMS lists ${want}`, path, 'mismatch');
       }
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const data = dtype === 'float32'
-      ? Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true))
-      : Int32Array.from({ length: count }, (_, i) => view.getInt32(4 * i, true));
+    const data = dtype === 'float32' ? new Float32Array(count) : new Int32Array(count);
+    if (LITTLE_ENDIAN) {
+      new Uint8Array(data.buffer).set(bytes);
+    } else {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let i = 0; i < count; i++) data[i] = dtype === 'float32' ? view.getFloat32(4 * i, true) : view.getInt32(4 * i, true);
+    }
     return { shape: spec.shape.slice(), data };
   };
 

@@ -81,23 +81,34 @@ const prefetched = new Map<string, { size: number; mtimeMs: number; bytes: Uint8
  * const [plot] = await Promise.all([import('./plot.js'), prefetchGzip([imagesPath])]);
  * const images = openIdx(imagesPath); // no inflating here
  */
-export async function prefetchGzip(paths: readonly string[]): Promise<void> {
-  await Promise.all(paths.map(async (path) => {
-    try {
-      const abs = resolve(path);
-      // Read at once (fs.promises.readFile reads in 512 KiB pieces, each needing this thread).
-      const st = statSync(abs);
-      const raw = readFileSync(abs);
-      if (raw.length !== st.size || raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return;
-      // One output chunk of about the whole result keeps the inflating on one pool thread,
-      // without a main-thread callback per 64 KiB.
-      const chunkSize = Math.min(2 ** 30, Math.max(2 ** 16, 8 * raw.length));
-      const out = await new Promise<Buffer>((ok, fail) => gunzip(raw, { chunkSize }, (e, r) => (e ? fail(e) : ok(r))));
-      prefetched.set(abs, { size: st.size, mtimeMs: st.mtimeMs, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) });
-    } catch {
-      // readMaybeGzip reads the file itself and names the problem.
-    }
-  }));
+export function prefetchGzip(paths: readonly string[]): Promise<void> {
+  return Promise.all(paths.map((path) => {
+    const abs = resolve(path);
+    // A file already inflated, or on its way, is not inflated twice.
+    if (prefetched.has(abs)) return undefined;
+    let job = inflating.get(abs);
+    if (!job) inflating.set(abs, (job = inflate(abs).finally(() => inflating.delete(abs))));
+    return job;
+  })).then(() => undefined);
+}
+
+/** The prefetches in flight, by absolute path. */
+const inflating = new Map<string, Promise<void>>();
+
+async function inflate(abs: string): Promise<void> {
+  try {
+    // Read at once (fs.promises.readFile reads in 512 KiB pieces, each needing this thread).
+    const st = statSync(abs);
+    const raw = readFileSync(abs);
+    if (raw.length !== st.size || raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return;
+    // One output chunk of about the whole result keeps the inflating on one pool thread,
+    // without a main-thread callback per 64 KiB.
+    const chunkSize = Math.min(2 ** 30, Math.max(2 ** 16, 8 * raw.length));
+    const out = await new Promise<Buffer>((ok, fail) => gunzip(raw, { chunkSize }, (e, r) => (e ? fail(e) : ok(r))));
+    prefetched.set(abs, { size: st.size, mtimeMs: st.mtimeMs, bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) });
+  } catch {
+    // readMaybeGzip reads the file itself and names the problem.
+  }
 }
 
 /** The prefetched contents of `path` if the file has not changed since; each is taken once. */

@@ -1,0 +1,321 @@
+// The spectrum job (`descent spectrum`, whose options live in spectrum-options.ts): the top
+// eigenvalues, trace and eigenvalue density of a network's Hessian (or Gauss-Newton
+// matrix) on a data set, with a progress bar, a summary, JSON and SVG outputs, and a
+// checkpoint after every step so that the same command resumes a killed run and finishes
+// with the same result.
+//
+// One Lanczos run serves all three answers. `probes` start vectors (seeded Rademacher) run
+// `iterations` steps in lockstep; probe 0's Ritz pairs are the top eigenvalues (their
+// residuals are then verified from the products A q_j kept during the run); the quadrature
+// rules of all probes give the density (SLQ); probe 0's Krylov basis deflates the trace,
+// and the other probes' start vectors are its first Hutchinson samples at no cost, topped
+// up with `trace-probes` extra products. docs/spectrum.md documents the options and the
+// schema of spectrum.json.
+
+// NOTE: the public entry point registers the cpu and webgpu backends (src/index.ts).
+import '../index.js';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { initBackend, useBackend } from '../backend/backend.js';
+import { bulkEdge, outliers, spectralDensity } from '../linalg/density.js';
+import { convergedCount, keptResiduals, ritzValues } from '../linalg/eigsh.js';
+import { deflatedTrace } from '../linalg/hutchinson.js';
+import { Lanczos } from '../linalg/lanczos.js';
+import type { Operator } from '../linalg/operators.js';
+import { PROBE_STREAM, probeRows } from '../linalg/probes.js';
+import { gaussRule, meanAndError, traceFromRules } from '../linalg/slq.js';
+import type { QuadratureRule } from '../linalg/slq.js';
+import { tridiagEigImplementation } from '../linalg/tridiag.js';
+import { Progress, formatDuration } from './progress.js';
+import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
+import { dataFiles } from './spectrum-options.js';
+import type { SpectrumOptions } from './spectrum-options.js';
+import { UsageError } from './usage.js';
+import type { Problem } from './spectrum-setup.js';
+import { prefetchGzip } from '../io/files.js';
+import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
+import type { JobState } from './spectrum-state.js';
+
+/** The options that determine the numbers (a checkpoint made with other ones is not reused). */
+function resultKey(o: SpectrumOptions, backend: string): Record<string, unknown> {
+  return {
+    model: o.model, activation: o.activation ?? null, data: o.data, samples: o.samples, shuffleSeed: o.shuffleSeed ?? null,
+    batchSize: o.batchSize ?? null, iterations: o.iterations, minIterations: o.minIterations ?? null, tol: o.minIterations === undefined ? null : o.tol,
+    probes: o.probes, topK: o.topK, traceProbes: o.traceProbes, matrix: o.matrix, layer: o.layer ?? null, seed: o.seed, backend,
+  };
+}
+
+const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(a) === JSON.stringify(b);
+
+const TRACE_BLOCK = 8;
+
+/** The density plot's module (vega and vega-lite), loaded on first use. */
+let plot: Promise<typeof import('./spectrum-plot.js')> | null = null;
+const plotting = () => (plot ??= import('./spectrum-plot.js'));
+
+export interface SpectrumReport {
+  json: Record<string, unknown>;
+  outDir: string;
+}
+
+/** The job itself (also callable from code and benchmarks). */
+export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
+  const wall0 = performance.now();
+  const log = (s: string) => { if (!o.quiet) console.log(s); };
+  const outDir = resolve(o.out);
+  mkdirSync(outDir, { recursive: true });
+  const backend = await initBackend(o.backend);
+  await useBackend(backend);
+  const key = resultKey(o, backend.name);
+  const dir = new StateDir(outDir);
+  let state = o.fresh ? null : dir.load();
+  if (state && !sameKey(state.key, key)) {
+    log(`descent spectrum: the checkpoint in ${dir.dir} was made with other options; starting over`);
+    state = null;
+  }
+  if (!state) dir.clear();
+  const resumed = state !== null && state.phase !== 'done';
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + (performance.now() - t) / 1000;
+    }
+  };
+
+  let problem: Problem | null = null;
+  let run: Lanczos | null = null;
+  try {
+    if (!state || state.phase !== 'done') {
+      problem = await timed('setup', async () => {
+        // The plotting code (vega) loads on this thread while zlib inflates the data on another.
+        await Promise.all([plotting(), prefetchGzip(dataFiles(o.data))]);
+        const data = loadData(o.data, o.samples, o.shuffleSeed);
+        const model = loadModel(o.model, o.activation, o.seed, backend);
+        const p = buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
+        const loss = (await p.op.value.data())[0]!;
+        return { ...p, loss };
+      });
+      if (o.iterations > problem.n) throw new UsageError(`--iterations (${o.iterations}) must not exceed the matrix order ${problem.n}`);
+      state ??= {
+        version: STATE_VERSION, key, phase: 'lanczos',
+        problem: {
+          parameters: problem.n, samples: problem.data.data.n, loss: problem.loss,
+          model: problem.model.description, data: problem.data.description, backend: backend.name,
+        },
+        lanczos: null, stepProbes: [], trace: null, residuals: null, timings: {}, runs: 0,
+      };
+    }
+    const st: JobState = state!;
+    st.runs++;
+    const n = st.problem.parameters;
+    const totalWork = o.probes * o.iterations + o.traceProbes;
+    const doneWork = (st.lanczos?.matvecs ?? 0) + (st.trace?.extraDone ?? 0);
+    const bar = new Progress({ total: totalWork, label: 'spectrum', enabled: !o.quiet });
+    if (st.phase !== 'done') {
+      if (resumed) log(`descent spectrum: resuming from ${dir.dir} (phase ${st.phase}, ${doneWork}/${totalWork} products done)`);
+      bar.start(doneWork, st.phase);
+    }
+    const op: Operator | null = problem ? (v) => problem!.op.apply(v) : null;
+
+    // ── Lanczos: all probes in lockstep, a checkpoint per step ──
+    if (st.phase !== 'done') {
+      if (st.lanczos) {
+        run = Lanczos.restore(op!, st.lanczos, dir.loadBasis(st), backend, dir.loadProducts(st));
+      } else {
+        // Probe 0's products stay, so that its Ritz pairs' residuals cost no further products.
+        run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend, keepProducts: [0] });
+        const start = await run.hostRows(0, 0, 1);
+        const rows = new (start.constructor as Float32ArrayConstructor)(o.probes * n);
+        for (let p = 0; p < o.probes; p++) rows.set(p === 0 ? start : await run.hostRows(p, 0, 1), p * n);
+        dir.saveRows(0, rows);
+        st.stepProbes = [Array.from({ length: o.probes }, (_, p) => p)];
+        st.lanczos = run.snapshot();
+        dir.save(st);
+      }
+    }
+    if (st.phase === 'lanczos') {
+      // With --min-iterations, the phase ends once probe 0's top k have converged; the test
+      // reads only the saved coefficients, so a resumed run stops at the same step.
+      const done = () => o.minIterations !== undefined && run!.steps[0]! >= o.minIterations &&
+        convergedCount(run!, 0, o.topK, 'largest', o.tol).count === o.topK;
+      await timed('lanczos', async () => {
+        if (done()) return;
+        for (let info = await run!.step(); info; info = await run!.step()) {
+          dir.saveRows(info.step, await info.rows.data());
+          if (info.products) dir.saveProducts(info.step, await info.products.rows.data());
+          st.stepProbes[info.step] = info.probes;
+          st.lanczos = run!.snapshot();
+          dir.save(st);
+          bar.tick(info.probes.length, `lanczos ${info.step}/${o.iterations}`);
+          if (done()) {
+            bar.update(bar.completed, 'converged');
+            break;
+          }
+        }
+      });
+      st.phase = 'trace';
+      dir.save(st);
+    }
+
+    // ── Trace: Krylov-deflated Hutchinson (free samples, then extra probes in blocks) ──
+    if (st.phase === 'trace') {
+      await timed('trace', async () => {
+        if (!st.trace) {
+          const g = o.probes > 1 ? probeRows('rademacher', n, o.probes, { seed: o.seed, stream: PROBE_STREAM.lanczos, backend }) : undefined;
+          const free = await deflatedTrace(op!, run!, g ? { startProbes: g } : {});
+          g?.dispose();
+          st.trace = { exactPart: free.exactPart, freeSamples: Array.from(free.samples), extraDone: 0, extraSamples: [] };
+          dir.save(st);
+        }
+        const tr = st.trace;
+        while (tr.extraDone < o.traceProbes) {
+          const count = Math.min(TRACE_BLOCK, o.traceProbes - tr.extraDone);
+          const part = await deflatedTrace(op!, run!, { extraProbes: count, first: tr.extraDone, seed: o.seed, block: count });
+          tr.extraSamples.push(...part.samples);
+          tr.extraDone += count;
+          dir.save(st);
+          bar.tick(count, `trace ${tr.extraDone}/${o.traceProbes}`);
+        }
+      });
+      st.phase = 'verify';
+      dir.save(st);
+    }
+
+    // ── Verify the top Ritz pairs: ‖A y − θ y‖ from the kept products A q_j ──
+    if (st.phase === 'verify') {
+      await timed('verify', async () => {
+        st.residuals = Array.from((await keptResiduals(run!, 0, o.topK, 'largest')).residuals);
+      });
+      st.phase = 'done';
+      dir.save(st);
+      bar.update(bar.completed, 'verified');
+    }
+    if (doneWork < totalWork) bar.finish();
+
+    // ── Outputs (from the state alone) ──
+    const report = await timed('output', () => writeOutputs(o, st, outDir));
+    for (const [k, v] of Object.entries(timings)) st.timings[k] = (st.timings[k] ?? 0) + v;
+    dir.save(st);
+    await dir.close();
+    const wall = (performance.now() - wall0) / 1000;
+    const json = report.json;
+    json.timings = {
+      ...Object.fromEntries(Object.entries(st.timings).map(([k, v]) => [`${k}Seconds`, round(v, 4)])),
+      thisRunSeconds: round(wall, 4),
+      runs: st.runs,
+      resumed,
+    };
+    writeAtomic(join(outDir, 'spectrum.json'), JSON.stringify(json, null, 1));
+    if (!o.quiet) printSummary(json, outDir, wall);
+    return { json, outDir };
+  } finally {
+    // On an error, what was queued still reaches the checkpoint before the error surfaces.
+    await dir.close().catch(() => undefined);
+    run?.dispose();
+    problem?.dispose();
+  }
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toPrecision(digits));
+}
+
+async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): Promise<SpectrumReport> {
+  const snap = st.lanczos!;
+  const n = st.problem.parameters;
+  // Quadrature rules and probe 0's Ritz values from the coefficients alone.
+  const tri = (p: number) => ({ diag: Float64Array.from(snap.alpha[p]!), off: Float64Array.from(snap.beta[p]!.slice(0, Math.max(snap.steps[p]! - 1, 0))) });
+  const rules: QuadratureRule[] = [];
+  for (let p = 0; p < snap.probes; p++) rules.push(await gaussRule(tri(p).diag, tri(p).off));
+  const rv = await ritzValues(tri(0).diag, tri(0).off, snap.beta[0]![snap.steps[0]! - 1] ?? 0);
+  const j = rv.values.length;
+  const ritz = Array.from(rv.values, (v, i) => ({ value: v, residual: rv.residualEstimates[i]! }));
+  const top = ritz.slice().reverse().slice(0, o.topK);
+  const bottom = ritz.slice(0, Math.min(o.topK, j));
+  const density = spectralDensity(rules, { points: o.grid, ...(o.sigma ? { sigma: o.sigma } : {}) });
+  const count = Array.from(density.density, (v) => v * n);
+  const bulk = bulkEdge(density, n);
+  const outlying = outliers(rv.values, rv.residualEstimates, bulk.edge);
+  const tr = st.trace!;
+  const samples = [...tr.freeSamples, ...tr.extraSamples];
+  const part = meanAndError(samples);
+  const slqTrace = traceFromRules(rules, n);
+  const residuals = st.residuals ?? [];
+  const json: Record<string, unknown> = {
+    schema: 'descent.spectrum/1',
+    created: new Date().toISOString(),
+    options: {
+      model: o.model, activation: o.activation ?? null, data: o.data, samples: o.samples, shuffleSeed: o.shuffleSeed ?? null,
+      batchSize: o.batchSize ?? null, iterations: o.iterations, minIterations: o.minIterations ?? null, probes: o.probes, topK: o.topK, tol: o.tol,
+      traceProbes: o.traceProbes, matrix: o.matrix, layer: o.layer ?? null, backend: o.backend, seed: o.seed,
+      sigma: o.sigma ?? null, grid: o.grid,
+    },
+    problem: { ...st.problem, matrix: o.matrix, layer: o.layer ?? null, tridiagonalSolver: tridiagEigImplementation() },
+    eigenvalues: {
+      top: top.map((r) => r.value),
+      residuals: residuals.slice(0, top.length),
+      relativeResiduals: residuals.slice(0, top.length).map((r, i) => r / Math.abs(top[i]!.value)),
+      residualEstimates: top.map((r) => r.residual),
+      converged: top.map((r) => r.residual <= o.tol * Math.abs(r.value)),
+      tol: o.tol,
+      bottom: bottom.map((r) => r.value),
+      bottomResidualEstimates: bottom.map((r) => r.residual),
+      steps: snap.steps[0],
+    },
+    trace: {
+      estimate: tr.exactPart + part.trace,
+      standardError: samples.length > 1 ? part.stdError : null,
+      method: 'Krylov-deflated Hutchinson: tr(T) of probe 0 plus Rademacher samples of tr((I−QQᵀ)M(I−QQᵀ))',
+      exactPart: tr.exactPart,
+      samples: samples.length,
+      slq: { estimate: slqTrace.trace, standardError: slqTrace.samples.length > 1 ? slqTrace.stdError : null },
+    },
+    density: {
+      sigma: density.sigma,
+      sigmaMeaning: 'standard deviation of the Gaussian kernel',
+      normalization: 'density integrates to 1; countDensity = parameters × density (eigenvalues per unit)',
+      grid: Array.from(density.grid),
+      density: Array.from(density.density),
+      countDensity: count,
+    },
+    outliers: { bulkEdge: bulk.edge, count: outlying.length, values: outlying },
+    quadrature: rules.map((r) => ({ nodes: Array.from(r.nodes), weights: Array.from(r.weights) })),
+    lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + tr.extraDone, reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
+  };
+  const svg = await (await plotting()).renderDensitySvg({
+    grid: density.grid, countDensity: count, top: top.map((r) => r.value),
+    title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
+    subtitle: [
+      `${st.problem.model}; ${st.problem.samples} rows of ${st.problem.data}`,
+      `${snap.probes} probes × ${Math.max(...snap.steps)} Lanczos steps; Gaussian kernel, standard deviation σ = ${density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
+    ],
+  });
+  writeAtomic(join(outDir, 'density.svg'), svg);
+  return { json, outDir };
+}
+
+function printSummary(json: Record<string, unknown>, outDir: string, wall: number): void {
+  const p = json.problem as JobState['problem'] & { matrix: string };
+  const e = json.eigenvalues as { top: number[]; residuals: number[]; relativeResiduals: number[]; converged: boolean[]; bottom: number[]; steps: number };
+  const t = json.trace as { estimate: number; standardError: number | null; samples: number; slq: { estimate: number; standardError: number | null } };
+  const out = json.outliers as { bulkEdge: number; count: number };
+  const d = json.density as { sigma: number };
+  const tm = json.timings as Record<string, number>;
+  const g = (x: number) => x.toPrecision(6);
+  const lines = [
+    `${p.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton matrix'} of ${p.model} on ${p.samples} rows of ${p.data}`,
+    `  ${p.parameters.toLocaleString('en-US')} parameters, loss ${p.loss.toPrecision(6)}, backend ${p.backend}`,
+    `top eigenvalues (probe 0 after ${e.steps} Lanczos steps; residual ‖My − θy‖, verified):`,
+    ...e.top.map((v, i) => `  ${String(i + 1).padStart(2)}  ${g(v).padStart(12)}   residual ${(e.residuals[i] ?? NaN).toExponential(2)}  (relative ${(e.relativeResiduals[i] ?? NaN).toExponential(2)})${e.converged[i] ? '' : '  not converged: raise --iterations'}`),
+    `smallest Ritz value: ${g(e.bottom[0] ?? NaN)}`,
+    `trace: ${g(t.estimate)} ± ${t.standardError === null ? 'n/a' : t.standardError.toPrecision(3)} (Krylov-deflated Hutchinson, ${t.samples} samples; plain SLQ: ${g(t.slq.estimate)} ± ${t.slq.standardError === null ? 'n/a' : t.slq.standardError.toPrecision(3)})`,
+    `outliers above the bulk (edge ${g(out.bulkEdge)}): ${out.count}`,
+    `density: Gaussian kernel with standard deviation σ = ${d.sigma.toPrecision(3)}`,
+    `wrote ${join(outDir, 'spectrum.json')} and ${join(outDir, 'density.svg')} in ${formatDuration(wall)}` +
+      ` (setup ${formatDuration(tm.setupSeconds ?? 0)}, lanczos ${formatDuration(tm.lanczosSeconds ?? 0)}, trace ${formatDuration(tm.traceSeconds ?? 0)}, verify ${formatDuration(tm.verifySeconds ?? 0)})`,
+  ];
+  console.log(lines.join('\n'));
+}
