@@ -37,6 +37,7 @@ export { softmaxCrossEntropy, mse, logisticLoss } from './nn/losses.js';
 export type { Loss, LossOptions, Reduction } from './nn/losses.js';
 export { perExampleLosses, perExampleGradients } from './nn/perexample.js';
 export { modelHessian, modelGGN } from './nn/curvature.js';
+export { mlpQuadraticForms } from './nn/quadratic.js';
 export type { DataBatch, ModelCurvatureOptions } from './nn/curvature.js';
 export * from './data/index.js';
 export * from './io/index.js';

@@ -21,6 +21,11 @@ export interface CurvatureOperator {
   readonly apply: (V: Tensor) => Tensor;
   /** The (weighted) gradient at the parameters, restricted like M; computed on first use. */
   gradient(): Tensor;
+  /**
+   * gᵢᵀ M gᵢ for the rows gᵢ of G [b, n], as [b]: present when the operator computes these
+   * more cheaply than M·G (a Hutchinson trace needs only them).
+   */
+  readonly quadratic?: (G: Tensor) => Tensor;
   /** Frees everything the operator cached. */
   dispose(): void;
 }

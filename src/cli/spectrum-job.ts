@@ -173,7 +173,10 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
         const tr = st.trace;
         while (tr.extraDone < o.traceProbes) {
           const count = Math.min(TRACE_BLOCK, o.traceProbes - tr.extraDone);
-          const part = await deflatedTrace(op!, run!, { extraProbes: count, first: tr.extraDone, seed: o.seed, block: count });
+          // The samples need only gᵀMg: the operator's quadratic forms (half a product for an MLP) when it has them.
+          const quadratic = problem!.op.quadratic;
+          const part = await deflatedTrace(op!, run!, { extraProbes: count, first: tr.extraDone, seed: o.seed, block: count, ...(quadratic ? { quadratic } : {}) });
+          tr.byForms = quadratic !== undefined;
           tr.extraSamples.push(...part.samples);
           tr.extraDone += count;
           dir.save(st);
@@ -269,6 +272,7 @@ async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): P
       estimate: tr.exactPart + part.trace,
       standardError: samples.length > 1 ? part.stdError : null,
       method: 'Krylov-deflated Hutchinson: tr(T) of probe 0 plus Rademacher samples of tr((I−QQᵀ)M(I−QQᵀ))',
+      samplesFrom: tr.byForms ? 'quadratic forms gᵀMg by second-order forward mode (no products)' : 'products M·g',
       exactPart: tr.exactPart,
       samples: samples.length,
       slq: { estimate: slqTrace.trace, standardError: slqTrace.samples.length > 1 ? slqTrace.stdError : null },
@@ -283,7 +287,7 @@ async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): P
     },
     outliers: { bulkEdge: bulk.edge, count: outlying.length, values: outlying },
     quadrature: rules.map((r) => ({ nodes: Array.from(r.nodes), weights: Array.from(r.weights) })),
-    lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + tr.extraDone, reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
+    lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + (tr.byForms ? 0 : tr.extraDone), reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
   };
   const svg = await (await plotting()).renderDensitySvg({
     grid: density.grid, countDensity: count, top: top.map((r) => r.value),

@@ -43,7 +43,8 @@ export interface JobState {
   lanczos: LanczosSnapshot | null;
   /** Probes whose rows are in basis file s (s = 0 … steps). */
   stepProbes: number[][];
-  trace: { exactPart: number; freeSamples: number[]; extraDone: number; extraSamples: number[] } | null;
+  /** byForms: the extra samples came from the operator's quadratic forms, not from products. */
+  trace: { exactPart: number; freeSamples: number[]; extraDone: number; extraSamples: number[]; byForms?: boolean } | null;
   /** Explicit residuals of the top Ritz pairs, once verified. */
   residuals: number[] | null;
   /** Seconds spent per phase, summed over runs. */

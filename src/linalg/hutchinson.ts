@@ -15,6 +15,10 @@
 //   and the start vectors of the run's other probes already have gᵀAg = ‖g‖²·α_1.
 //   Extra probes cost one product each. The estimate is unbiased because Q depends only on
 //   the first probe, which is independent of the probes g.
+//
+// Every sample needs only the number gᵀAg, never A·g itself: an operator that can give
+// these quadratic forms more cheaply than a product (CurvatureOperator.quadratic, half a
+// product for an MLP) is passed as `quadratic` and used for them instead.
 
 import type { DType } from '../dtype.js';
 import { checkInt, rangeError, typeError } from '../errors.js';
@@ -41,7 +45,7 @@ export interface TraceEstimate {
   samples: Float64Array;
   /** The deterministic part (Hutch++: tr(QᵀAQ); deflated: tr(T)); 0 for Hutchinson. */
   exactPart: number;
-  /** Matrix-vector products spent by this estimator. */
+  /** Matrix-vector products spent by this estimator (quadratic forms, when used, are not products). */
   matvecs: number;
 }
 
@@ -58,7 +62,12 @@ export interface HutchinsonOptions {
   first?: number;
   /** Called after each block with the samples so far (for checkpoints and progress). */
   onBlock?: (done: number, samples: Float64Array) => void | Promise<void>;
+  /** The operator's quadratic forms, used for the samples instead of products (see the file header). */
+  quadratic?: QuadraticForms;
 }
+
+/** gᵢᵀAgᵢ for the rows gᵢ of G [b, n], as a tensor [b] (CurvatureOperator.quadratic). */
+export type QuadraticForms = (G: Tensor) => Tensor | Promise<Tensor>;
 
 /** gᵢᵀ(A gᵢ) for the rows g_i of G [k, n] and the columns of AG [n, k], as a host array. */
 async function quadForms(g: Tensor, ag: Tensor): Promise<Float64Array> {
@@ -67,6 +76,25 @@ async function quadForms(g: Tensor, ag: Tensor): Promise<Float64Array> {
     return Float64Array.from(await s.data());
   } finally {
     s.dispose();
+  }
+}
+
+/** gᵢᵀAgᵢ of the rows gᵢ of g [b, n]: from `quadratic` when given, else from one operator call. */
+async function samplesOf(fn: string, op: Operator, g: Tensor, quadratic?: QuadraticForms): Promise<Float64Array> {
+  if (!quadratic) {
+    const ag = await apply(fn, op, g);
+    try {
+      return await quadForms(g, ag);
+    } finally {
+      ag.dispose();
+    }
+  }
+  const q = await quadratic(g);
+  try {
+    if (!(q instanceof Tensor) || q.size !== g.shape[0]) throw rangeError(fn, 'opts.quadratic(G)', `a tensor of ${g.shape[0]} values`, q);
+    return Float64Array.from(await q.data());
+  } finally {
+    if (q instanceof Tensor) q.dispose();
   }
 }
 
@@ -101,13 +129,11 @@ export async function hutchinson(op: Operator, n: number, opts: HutchinsonOption
     const g = probeRows(opts.distribution ?? 'rademacher', n, count, {
       seed: opts.seed ?? 0, stream: PROBE_STREAM.hutchinson, first: first + done, dtype, backend,
     });
-    const ag = await apply('hutchinson', op, g);
-    samples.set(await quadForms(g, ag), done);
+    samples.set(await samplesOf('hutchinson', op, g, opts.quadratic), done);
     g.dispose();
-    ag.dispose();
     await opts.onBlock?.(done + count, samples.slice(0, done + count));
   }
-  return { ...meanAndError(samples), samples, exactPart: 0, matvecs: probes };
+  return { ...meanAndError(samples), samples, exactPart: 0, matvecs: opts.quadratic ? 0 : probes };
 }
 
 /** Orthonormal rows spanning the rows of y [k, n] (two SVQB passes); returns [r, n]. */
@@ -169,15 +195,13 @@ export async function hutchPlusPlus(op: Operator, n: number, opts: HutchPlusPlus
     const count = Math.min(block, probes - done);
     const g = probeRows(dist, n, count, { seed, stream: PROBE_STREAM.hutchppProbe, first: done, dtype, backend });
     const pg = r > 0 ? tidy(() => sub(g, matmul(matmul(g, transpose(q)), q))) : g;
-    const apg = await apply('hutchPlusPlus', op, pg);
-    samples.set(await quadForms(pg, apg), done);
+    samples.set(await samplesOf('hutchPlusPlus', op, pg, opts.quadratic), done);
     if (pg !== g) pg.dispose();
     g.dispose();
-    apg.dispose();
   }
   q.dispose();
   const part = meanAndError(samples);
-  return { trace: exactPart + part.trace, stdError: part.stdError, samples, exactPart, matvecs: k + r + probes };
+  return { trace: exactPart + part.trace, stdError: part.stdError, samples, exactPart, matvecs: k + r + (opts.quadratic ? 0 : probes) };
 }
 
 export interface DeflatedTraceOptions {
@@ -197,6 +221,8 @@ export interface DeflatedTraceOptions {
   /** Index of the first extra probe in its stream (to continue; default 0). */
   first?: number;
   onBlock?: (done: number, samples: Float64Array) => void | Promise<void>;
+  /** The operator's quadratic forms, used for the extra probes instead of products (see the file header). */
+  quadratic?: QuadraticForms;
 }
 
 /**
@@ -256,18 +282,16 @@ export async function deflatedTrace(op: Operator, run: Lanczos, opts: DeflatedTr
     const g = probeRows(opts.distribution ?? 'rademacher', n, count, {
       seed: opts.seed ?? 0, stream: PROBE_STREAM.deflation, first: first + done, dtype, backend: run.backend,
     });
-    const ag = await apply('deflatedTrace', op, g);
-    const { proj, gAg } = tidy(() => ({ proj: matmul(basis, transpose(g)), gAg: sum(mul(g, transpose(ag)), 1) }));
-    const pr = Float64Array.from(await proj.data()), qa = await gAg.data();
+    const qa = await samplesOf('deflatedTrace', op, g, opts.quadratic);
+    const proj = tidy(() => matmul(basis, transpose(g)));
+    const pr = Float64Array.from(await proj.data());
     proj.dispose();
-    gAg.dispose();
     g.dispose();
-    ag.dispose();
     samples.push(...deflate(qa, pr, count));
     await opts.onBlock?.(done + count, Float64Array.from(samples));
   }
   basis.dispose();
   const arr = Float64Array.from(samples);
   const part = meanAndError(arr);
-  return { trace: exactPart + part.trace, stdError: part.stdError, samples: arr, exactPart, matvecs: extra };
+  return { trace: exactPart + part.trace, stdError: part.stdError, samples: arr, exactPart, matvecs: opts.quadratic ? 0 : extra };
 }

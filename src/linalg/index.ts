@@ -10,7 +10,7 @@ export type { QuadratureRule, SlqOptions, SlqResult, StochasticTrace } from './s
 export { spectralDensity, mergeRules, nodeRange, wasserstein1, bulkEdge, outliers } from './density.js';
 export type { Density, DensityOptions, BulkSplit } from './density.js';
 export { hutchinson, hutchPlusPlus, deflatedTrace } from './hutchinson.js';
-export type { TraceEstimate, HutchinsonOptions, HutchPlusPlusOptions, DeflatedTraceOptions } from './hutchinson.js';
+export type { TraceEstimate, HutchinsonOptions, HutchPlusPlusOptions, DeflatedTraceOptions, QuadraticForms } from './hutchinson.js';
 export { powerIteration } from './power.js';
 export type { PowerOptions, PowerResult } from './power.js';
 export { matrixOperator, countingOperator, symmetricWithSpectrum, testSpectra } from './operators.js';

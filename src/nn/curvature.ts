@@ -10,6 +10,9 @@ import { hessianOperator } from '../autodiff/hvp.js';
 import type { CurvatureOperator } from '../autodiff/operator.js';
 import type { Range } from './layout.js';
 import type { Loss } from './losses.js';
+import { softmaxCrossEntropy } from './losses.js';
+import { MLP } from './mlp.js';
+import { mlpQuadraticForms } from './quadratic.js';
 import type { Model } from './model.js';
 
 export interface DataBatch {
@@ -45,16 +48,30 @@ function setup(fn: string, model: Model, data: DataBatch, opts: ModelCurvatureOp
     if (!model.layerRange) throw typeError(fn, 'opts.block', 'an arena range { begin, end } (this model has no layers)', opts.block);
     range = model.layerRange(opts.block);
   } else range = opts.block;
-  const release = (op: CurvatureOperator): CurvatureOperator => ({
+  const release = (op: CurvatureOperator, extra?: { forms: (G: Tensor) => Tensor; dispose: () => void }): CurvatureOperator => ({
     ...op,
     apply: op.apply,
     gradient: () => op.gradient(),
+    ...(extra ? { quadratic: (G: Tensor) => checkedForms(fn, op.size, G, extra.forms) } : {}),
     dispose() {
       op.dispose();
+      extra?.dispose();
       for (const b of batches) { b.x.dispose(); b.y.dispose(); }
     },
   });
   return { batches, weights, range, release };
+}
+
+function checkedForms(fn: string, n: number, G: unknown, forms: (G: Tensor) => Tensor): Tensor {
+  if (!(G instanceof Tensor)) throw typeError(`${fn}.quadratic`, 'G', 'a Tensor [b, n]', G);
+  if (G.rank !== 2 || G.shape[1] !== n) throw new RangeError(`${fn}.quadratic: expected shape [b, ${n}] for 'G' but received [${G.shape.join(', ')}]`);
+  return forms(G);
+}
+
+/** Taylor-mode quadratic forms (quadratic.ts) where they apply: an MLP, one arena, cross-entropy on labels. */
+function taylorForms(model: Model, loss: Loss, params: Tensor, batches: DataBatch[], weights: number[], kind: 'hessian' | 'ggn', range: Range | undefined) {
+  if (!(model instanceof MLP) || loss !== softmaxCrossEntropy || params.rank !== 1 || batches.some((b) => b.y.dtype !== 'int32' || b.y.rank !== 1)) return undefined;
+  return mlpQuadraticForms(model, params, batches, weights, kind, range);
 }
 
 /**
@@ -67,7 +84,7 @@ export function modelHessian(model: Model, loss: Loss, params: Tensor, data: Dat
   const { batches, weights, range, release } = setup('modelHessian', model, data, opts);
   return release(hessianOperator((p, b: DataBatch) => loss(model.apply(p, b.x), b.y), params, {
     batches, weights, ...(range ? { range } : {}), ...(opts.cache === undefined ? {} : { cache: opts.cache }),
-  }));
+  }), taylorForms(model, loss, params, batches, weights, 'hessian', range));
 }
 
 /** The generalised Gauss-Newton matrix of the mean loss of `model` on `data` at params, as an operator. */
@@ -75,5 +92,5 @@ export function modelGGN(model: Model, loss: Loss, params: Tensor, data: DataBat
   const { batches, weights, range, release } = setup('modelGGN', model, data, opts);
   return release(ggnOperator((p, b: DataBatch) => model.apply(p, b.x), (z, b: DataBatch) => loss(z, b.y), params, {
     batches, weights, ...(range ? { range } : {}), ...(opts.cache === undefined ? {} : { cache: opts.cache }),
-  }));
+  }), taylorForms(model, loss, params, batches, weights, 'ggn', range));
 }

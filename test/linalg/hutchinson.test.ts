@@ -115,6 +115,38 @@ test('deflatedTrace · unbiased, and a smaller standard error than Hutchinson wi
   t.true(est.stdError < h.stdError / 2, `deflated ±${est.stdError} vs Hutchinson ±${h.stdError}`);
 });
 
+test('quadratic forms replace the products for the samples: same estimates, no operator calls for them', async (t) => {
+  const n = 120;
+  const m = symmetricWithSpectrum(testSpectra.indefinite(n), { seed: 8, dtype: 'float64', backend: 'reference' });
+  const a = d.tensor(m.dense, [n, n], { dtype: 'float64', backend: 'reference' });
+  let formCalls = 0;
+  const quadratic = (G: d.Tensor) => { formCalls++; return d.sum(d.mul(G, d.matmul(G, a)), 1); };
+  // Per sample both sides sum n² terms of size ≤ ‖A‖ (|g_i| = 1): |Δ| ≤ 2·n²·u·‖A‖.
+  const normA = Math.max(...Array.from(m.eigenvalues, Math.abs));
+  const close = (x: ArrayLike<number>, y: ArrayLike<number>, what: string) => {
+    t.is(x.length, y.length);
+    for (let i = 0; i < x.length; i++) t.true(Math.abs(x[i]! - y[i]!) <= 2 * n * n * U.float64 * normA, `${what} sample ${i}: ${x[i]} vs ${y[i]}`);
+  };
+  const common = { seed: 4, dtype: 'float64' as const, backend: 'reference' as const, block: 5 };
+  const counted = countingOperator(m.op);
+  const h1 = await hutchinson(m.op, n, { ...common, probes: 12 });
+  const h2 = await hutchinson(counted.op, n, { ...common, probes: 12, quadratic });
+  close(h1.samples, h2.samples, 'hutchinson');
+  t.is(counted.calls, 0);
+  t.is(h2.matvecs, 0);
+  t.is(formCalls, 3);
+  const p1 = await hutchPlusPlus(m.op, n, { ...common, matvecs: 30 });
+  const p2 = await hutchPlusPlus(m.op, n, { ...common, matvecs: 30, quadratic });
+  close(p1.samples, p2.samples, 'hutchPlusPlus');
+  t.is(p2.matvecs, p1.matvecs - 10);
+  const run = await lanczos(m.op, n, { steps: 15, seed: 2, dtype: 'float64', backend: 'reference' });
+  const d1 = await deflatedTrace(m.op, run, { extraProbes: 9, block: 4, seed: 3 });
+  const d2 = await deflatedTrace(counted.op, run, { extraProbes: 9, block: 4, seed: 3, quadratic });
+  close(d1.samples, d2.samples, 'deflatedTrace');
+  t.is(counted.calls, 0);
+  t.is(d2.matvecs, 0);
+});
+
 test('powerIteration · finds the largest magnitude, which can be negative (as in PyHessian)', async (t) => {
   const m = symmetricWithSpectrum(testSpectra.wellSeparated(100), { seed: 1, dtype: 'float64', backend: 'reference' });
   const p = await powerIteration(m.op, 100, { tol: 1e-8, maxIter: 1000, seed: 1, dtype: 'float64', backend: 'reference' });
