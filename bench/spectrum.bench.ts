@@ -4,24 +4,31 @@
 // Parts, each timed (best and median of --repeat runs, default 1) and checked:
 //   top5     Lanczos from v0 until the top 5 residuals are below 1e-4·|θ|, plus one product
 //            on the 5 Ritz vectors to verify them; errors against the float64 values.
-//   trace    100 products' worth: Hutchinson (100 probes), Hutch++ (100 products), and the
-//            Krylov-deflated estimate (the top5 run's basis + 100 probes); with standard errors.
+//   trace    100 probes' worth: Hutchinson (100 probes), Hutch++ (100 products), and the
+//            Krylov-deflated estimate (the top5 run's basis + 100 probes); with standard errors;
+//            Hutchinson and the deflated estimate also with the Hessian's Taylor-mode quadratic
+//            forms in place of products (`.forms`).
 //   slq      8 probes × 80 Lanczos steps in lockstep.
 //   job      `descent spectrum --model reference --data reference --samples all --probes 1
 //            --iterations 150 --min-iterations 20 --trace-probes 16` in-process: the whole job
 //            (Lanczos until the top 5 residuals are below 1e-4·|θ|, verified; the density from
 //            the same run; the Krylov-deflated trace ± its standard error).
+//   command  the same job as a command, `node bin/descent.js spectrum …` in a child process:
+//            the wall clock issue 5 asks about (process start, module loading and data
+//            inflating included). Needs the build (dist/, `npm run build`).
 // PyHessian's figures on this machine (issue 5): eigenvalues(top_n=5) 6.71 s, trace() 1.52 s,
 // density() 4.63 s, 12.86 s in all.
 //
-// Run: `npm run bench -- spectrum [--json FILE] [--repeat R] [--parts top5,trace,slq,job] [--quick]`
+// Run: `npm run bench -- spectrum [--json FILE] [--repeat R] [--parts top5,trace,slq,job,command] [--quick]`
 // (--quick: top5 and job only), or `npx tsx bench/spectrum.bench.ts` with the same options.
 // Rows (bench/run.ts's BenchRow): kernel, backend, shape, threads, median/min/max seconds, unit 's',
 // plus each part's results (values, errors, standard errors, products, PyHessian's time).
 
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as d from '../src/index.js';
 import { useBackend } from '../src/backend/backend.js';
@@ -57,7 +64,39 @@ function row(kernel: string, times: number[], extra: Record<string, unknown>): B
 export async function run(argv: string[] = []): Promise<BenchRow[]> {
   const { values } = parseArgs({ args: argv, strict: false, options: { json: { type: 'string' }, repeat: { type: 'string' }, parts: { type: 'string' }, quick: { type: 'boolean' } } });
   const repeat = Number(values.repeat ?? 1);
-  const parts = new Set(String(values.parts ?? (values.quick ? 'top5,job' : 'top5,trace,slq,job')).split(','));
+  const parts = new Set(String(values.parts ?? (values.quick ? 'top5,job' : 'top5,trace,slq,job,command')).split(','));
+  const rows: BenchRow[] = [];
+  const print = (r: BenchRow, note: string) => console.log(`${r.kernel.padEnd(22)} ${r.median.toFixed(3).padStart(8)} s  ${note}`);
+  const want = d.loadReferenceProblem().expected.top5_eigenvalues;
+  // First, before this process has done any work of its own that could linger (its thread
+  // pool, its heap) beside the child's.
+  if (parts.has('command')) {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    if (!existsSync(join(root, 'dist', 'src', 'cli', 'spectrum-job.js'))) {
+      console.log('spectrum.command          skipped: no build (run `npm run build` first; without dist/ the command compiles TypeScript as it starts)');
+    } else {
+      const out = join(tmpdir(), `descent-bench-command-${process.pid}`);
+      const args = [join(root, 'bin', 'descent.js'), 'spectrum', '--model', 'reference', '--data', 'reference', '--samples', 'all', '--probes', '1', '--iterations', '150',
+        '--min-iterations', '20', '--tol', '1e-4', '--backend', 'cpu', '--out', out, '--quiet'];
+      const times: number[] = [];
+      for (let i = 0; i < Math.max(repeat, 1); i++) {
+        rmSync(out, { recursive: true, force: true });
+        const t0 = performance.now();
+        const res = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+        times.push((performance.now() - t0) / 1000);
+        if (res.status !== 0) throw new Error(`spectrum.command: the command exited with status ${res.status}`);
+      }
+      const j = JSON.parse(readFileSync(join(out, 'spectrum.json'), 'utf8')) as Record<string, any>;
+      rmSync(out, { recursive: true, force: true });
+      const relErr = (j.eigenvalues.top as number[]).map((v, i) => Math.abs(v - want[i]!) / want[i]!);
+      const med = times.slice().sort((a, c) => a - c)[Math.floor(times.length / 2)]!;
+      const r = row('spectrum.command', times, {
+        relErr, steps: j.eigenvalues.steps, trace: j.trace.estimate, stdError: j.trace.standardError, pyhessian: PYHESSIAN_S.job, speedup: PYHESSIAN_S.job / med,
+      });
+      rows.push(r);
+      print(r, `wall clock of the command (median of ${times.length}): ${j.eigenvalues.steps} Lanczos steps, top-5 max rel. error ${Math.max(...relErr).toExponential(1)}; ${(PYHESSIAN_S.job / med).toFixed(2)}× PyHessian's ${PYHESSIAN_S.job} s`);
+    }
+  }
   const b = await useBackend('cpu');
   const ref = d.loadReferenceProblem();
   const { model, params } = d.mlpFromWeights({ widths: ref.widths, layers: ref.layers }, { activation: 'relu', backend: b });
@@ -67,9 +106,6 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
   const n = H.size;
   const op: L.Operator = (v) => H.apply(v);
   const v0 = d.tensor(ref.v0, [n, 1], { backend: b });
-  const rows: BenchRow[] = [];
-  const print = (r: BenchRow, note: string) => console.log(`${r.kernel.padEnd(22)} ${r.median.toFixed(3).padStart(8)} s  ${note}`);
-  const want = ref.expected.top5_eigenvalues;
   let top: L.EigshResult | null = null;
 
   if (parts.has('top5') || parts.has('trace')) {
@@ -92,10 +128,14 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
     const h = await timeIt(repeat, () => L.hutchinson(op, n, { probes: 100, block: 10, seed: 1, backend: b }));
     const p = await timeIt(repeat, () => L.hutchPlusPlus(op, n, { matvecs: 100, block: 10, seed: 1, backend: b }));
     const f = await timeIt(repeat, () => L.deflatedTrace(op, top!.run, { extraProbes: 100, block: 10, seed: 1 }));
-    for (const [name, t] of [['hutchinson', h], ['hutchpp', p], ['deflated', f]] as const) {
+    const quadratic = H.quadratic!;
+    const hq = await timeIt(repeat, () => L.hutchinson(op, n, { probes: 100, block: 2, seed: 1, backend: b, quadratic }));
+    const fq = await timeIt(repeat, () => L.deflatedTrace(op, top!.run, { extraProbes: 100, block: 2, seed: 1, quadratic }));
+    for (const [name, t] of [['hutchinson', h], ['hutchpp', p], ['deflated', f], ['hutchinson.forms', hq], ['deflated.forms', fq]] as const) {
       const r = row(`spectrum.trace.${name}`, t.times, { trace: t.last.trace, stdError: t.last.stdError, matvecs: t.last.matvecs, pyhessian: PYHESSIAN_S.trace });
       rows.push(r);
-      print(r, `${t.last.trace.toFixed(3)} ± ${t.last.stdError.toFixed(3)} (${t.last.matvecs} products; reference ${exp.mean.toFixed(3)} ± ${exp.standard_error.toFixed(3)})`);
+      const cost = name.endsWith('forms') ? '100 quadratic forms' : `${t.last.matvecs} products`;
+      print(r, `${t.last.trace.toFixed(3)} ± ${t.last.stdError.toFixed(3)} (${cost}; reference ${exp.mean.toFixed(3)} ± ${exp.standard_error.toFixed(3)})`);
     }
   }
   top?.run.dispose();
