@@ -34,6 +34,8 @@ import { UsageError } from './usage.js';
 import type { Problem } from './spectrum-setup.js';
 import { prefetchGzip } from '../io/files.js';
 import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
+import { PlotWorker, renderDensitySvg } from './spectrum-plot.js';
+import type { PlotInput } from './spectrum-plot.js';
 import type { JobState } from './spectrum-state.js';
 
 /** The options that determine the numbers (a checkpoint made with other ones is not reused). */
@@ -52,9 +54,6 @@ const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON
 // reference problem the trace phase took 0.22 s with blocks of 1–2, 0.27 s with 8, 0.36 s with 16.
 const TRACE_BLOCK = 2;
 
-/** The density plot's module (vega and vega-lite), loaded on first use. */
-let plot: Promise<typeof import('./spectrum-plot.js')> | null = null;
-const plotting = () => (plot ??= import('./spectrum-plot.js'));
 
 export interface SpectrumReport {
   json: Record<string, unknown>;
@@ -90,11 +89,27 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
 
   let problem: Problem | null = null;
   let run: Lanczos | null = null;
+  // The density plot is drawn on a worker thread, which loads vega now, while the job sets up.
+  let plots: PlotWorker | null = null;
+  try {
+    plots = new PlotWorker();
+  } catch {
+    plots = null;
+  }
+  const svgPath = join(outDir, 'density.svg');
+  let drawn: Promise<void> | null = null;
+  let summary: LanczosSummary | null = null;
+  /** Once the Lanczos phase is over: its results, and the plot drawn from them meanwhile. */
+  const lanczosOver = async () => {
+    summary = await timed('output', () => summarize(o, state!));
+    drawn = plots?.draw(plotInput(o, state!, summary), svgPath) ?? null;
+    // A failure here shows when the job awaits it; keep it from being reported unhandled before.
+    drawn?.catch(() => undefined);
+  };
   try {
     if (!state || state.phase !== 'done') {
       problem = await timed('setup', async () => {
-        // The plotting code (vega) loads on this thread while zlib inflates the data on another.
-        await Promise.all([plotting(), prefetchGzip(dataFiles(o.data))]);
+        await prefetchGzip(dataFiles(o));
         const data = loadData(o.data, o.samples, o.shuffleSeed);
         const model = loadModel(o.model, o.activation, o.seed, backend);
         const p = buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
@@ -163,6 +178,8 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       dir.save(st);
     }
 
+    await lanczosOver();
+
     // ── Trace: Krylov-deflated Hutchinson (free samples, then extra probes in blocks) ──
     if (st.phase === 'trace') {
       await timed('trace', async () => {
@@ -202,7 +219,16 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     if (doneWork < totalWork) bar.finish();
 
     // ── Outputs (from the state alone) ──
-    const report = await timed('output', () => writeOutputs(o, st, outDir));
+    const report = await timed('output', async () => {
+      const out = writeOutputs(o, st, outDir, summary!);
+      try {
+        if (!drawn) throw new Error('no plot worker');
+        await drawn;
+      } catch {
+        writeAtomic(svgPath, await renderDensitySvg(plotInput(o, st, summary!)));
+      }
+      return out;
+    });
     for (const [k, v] of Object.entries(timings)) st.timings[k] = (st.timings[k] ?? 0) + v;
     dir.save(st);
     await dir.close();
@@ -220,6 +246,7 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
   } finally {
     // On an error, what was queued still reaches the checkpoint before the error surfaces.
     await dir.close().catch(() => undefined);
+    await plots?.close().catch(() => undefined);
     run?.dispose();
     problem?.dispose();
   }
@@ -229,22 +256,57 @@ function round(x: number, digits: number): number {
   return Number(x.toPrecision(digits));
 }
 
-async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): Promise<SpectrumReport> {
+interface LanczosSummary {
+  rules: QuadratureRule[];
+  top: { value: number; residual: number }[];
+  bottom: { value: number; residual: number }[];
+  density: ReturnType<typeof spectralDensity>;
+  /** n·φ on the grid. */
+  count: number[];
+  bulk: ReturnType<typeof bulkEdge>;
+  outlying: number[];
+}
+
+/** What the Lanczos coefficients alone give: quadrature rules, probe 0's Ritz values, the density. */
+async function summarize(o: SpectrumOptions, st: JobState): Promise<LanczosSummary> {
   const snap = st.lanczos!;
   const n = st.problem.parameters;
-  // Quadrature rules and probe 0's Ritz values from the coefficients alone.
   const tri = (p: number) => ({ diag: Float64Array.from(snap.alpha[p]!), off: Float64Array.from(snap.beta[p]!.slice(0, Math.max(snap.steps[p]! - 1, 0))) });
   const rules: QuadratureRule[] = [];
   for (let p = 0; p < snap.probes; p++) rules.push(await gaussRule(tri(p).diag, tri(p).off));
   const rv = await ritzValues(tri(0).diag, tri(0).off, snap.beta[0]![snap.steps[0]! - 1] ?? 0);
   const j = rv.values.length;
   const ritz = Array.from(rv.values, (v, i) => ({ value: v, residual: rv.residualEstimates[i]! }));
-  const top = ritz.slice().reverse().slice(0, o.topK);
-  const bottom = ritz.slice(0, Math.min(o.topK, j));
   const density = spectralDensity(rules, { points: o.grid, ...(o.sigma ? { sigma: o.sigma } : {}) });
-  const count = Array.from(density.density, (v) => v * n);
   const bulk = bulkEdge(density, n);
-  const outlying = outliers(rv.values, rv.residualEstimates, bulk.edge);
+  return {
+    rules,
+    top: ritz.slice().reverse().slice(0, o.topK),
+    bottom: ritz.slice(0, Math.min(o.topK, j)),
+    density,
+    count: Array.from(density.density, (v) => v * n),
+    bulk,
+    outlying: outliers(rv.values, rv.residualEstimates, bulk.edge),
+  };
+}
+
+function plotInput(o: SpectrumOptions, st: JobState, s: LanczosSummary): PlotInput {
+  const snap = st.lanczos!;
+  return {
+    grid: s.density.grid, countDensity: s.count, top: s.top.map((r) => r.value),
+    title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
+    subtitle: [
+      `${st.problem.model}; ${st.problem.samples} rows of ${st.problem.data}`,
+      `${snap.probes} probes × ${Math.max(...snap.steps)} Lanczos steps; Gaussian kernel, standard deviation σ = ${s.density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
+    ],
+  };
+}
+
+/** spectrum.json's content from the state and the Lanczos summary (timings are added by the caller). */
+function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string, sm: LanczosSummary): SpectrumReport {
+  const snap = st.lanczos!;
+  const n = st.problem.parameters;
+  const { rules, top, bottom, density, count, bulk, outlying } = sm;
   const tr = st.trace!;
   const samples = [...tr.freeSamples, ...tr.extraSamples];
   const part = meanAndError(samples);
@@ -292,15 +354,6 @@ async function writeOutputs(o: SpectrumOptions, st: JobState, outDir: string): P
     quadrature: rules.map((r) => ({ nodes: Array.from(r.nodes), weights: Array.from(r.weights) })),
     lanczos: { iterations: snap.steps, probes: snap.probes, matvecs: snap.matvecs + (tr.byForms ? 0 : tr.extraDone), reorthogonalization: 'full (two classical Gram–Schmidt passes)' },
   };
-  const svg = await (await plotting()).renderDensitySvg({
-    grid: density.grid, countDensity: count, top: top.map((r) => r.value),
-    title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
-    subtitle: [
-      `${st.problem.model}; ${st.problem.samples} rows of ${st.problem.data}`,
-      `${snap.probes} probes × ${Math.max(...snap.steps)} Lanczos steps; Gaussian kernel, standard deviation σ = ${density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
-    ],
-  });
-  writeAtomic(join(outDir, 'density.svg'), svg);
   return { json, outDir };
 }
 

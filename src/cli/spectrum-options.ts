@@ -169,12 +169,18 @@ export function referenceDirOf(spec: string): string | null {
   return isReferenceDir(spec) ? spec : null;
 }
 
-/** The compressed files that --data SPEC reads (for prefetchGzip); [] when none or unknown. */
-export function dataFiles(spec: string): string[] {
+/**
+ * The compressed files to inflate in the background for these options (prefetchGzip): those
+ * the loader reads whole. The first N rows in file order (and the reference problem's rows,
+ * the first 2,048) are inflated only as far as they go, which takes milliseconds.
+ */
+export function dataFiles(o: Pick<SpectrumOptions, 'data' | 'samples' | 'shuffleSeed'>): string[] {
+  const whole = o.samples === 'all' || o.shuffleSeed !== undefined;
+  const spec = o.data;
+  if (!whole || referenceDirOf(spec)) return [];
   const both = (f: { images: string; labels: string }) => [f.images, f.labels];
   if (spec === 'default') return both(fashionMnistFiles('test', defaultDataDir()));
   if (spec === 'fashion-mnist:train' || spec === 'fashion-mnist:test') return both(fashionMnistFiles(spec.endsWith('train') ? 'train' : 'test'));
-  if (referenceDirOf(spec)) return both(fashionMnistFiles('train'));
   if (spec.includes('images-idx3')) return [spec, spec.replace('images-idx3', 'labels-idx1')];
   return [];
 }

@@ -2,8 +2,13 @@
 // vega-lite 5 compiled to vega 5 and rendered to SVG headlessly (no browser, no canvas).
 // The y axis is n·φ(t), the expected number of eigenvalues per unit length; the log panel
 // shows values down to 1e-8 of the peak, and both mark the top eigenvalues found by Lanczos.
+//
+// Rendering needs vega and vega-lite, which take about 90 ms to load and as long again to
+// draw: a job renders on a PlotWorker thread instead, which loads them while the job sets up
+// and draws while it computes; renderDensitySvg draws on the calling thread.
 
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
@@ -12,8 +17,6 @@ import type { TopLevelSpec } from 'vega-lite';
 // import takes, which first scans every CommonJS file of the dozens vega is made of for its
 // export names (measured: 86 ms against 146 ms).
 const require = createRequire(import.meta.url);
-const vega = require('vega') as typeof Vega;
-const { compile } = require('vega-lite') as typeof VegaLite;
 
 export interface PlotInput {
   grid: ArrayLike<number>;
@@ -68,13 +71,85 @@ export function densitySpec(p: PlotInput): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Renders the figure to an SVG string. */
-export async function renderDensitySvg(p: PlotInput): Promise<string> {
-  const { spec } = compile(densitySpec(p));
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+// vega-lite → vega → SVG, headless. One source for both threads: the worker evaluates it.
+const RENDER = `async (vega, vegaLite, spec) => {
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
+  }
+}`;
+
+type Render = (vega: typeof Vega, vegaLite: typeof VegaLite, spec: TopLevelSpec) => Promise<string>;
+const render = new Function(`return ${RENDER}`)() as Render;
+
+/** Renders the figure to an SVG string on this thread. */
+export async function renderDensitySvg(p: PlotInput): Promise<string> {
+  return render(require('vega') as typeof Vega, require('vega-lite') as typeof VegaLite, densitySpec(p));
+}
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { renameSync, writeFileSync } = require('node:fs');
+const vega = require(workerData.vega), vegaLite = require(workerData.vegaLite);
+const render = ${RENDER};
+parentPort.on('message', async (m) => {
+  try {
+    const svg = await render(vega, vegaLite, m.spec);
+    writeFileSync(m.tmp, svg);
+    renameSync(m.tmp, m.path);
+    parentPort.postMessage({ id: m.id });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) });
+  }
+});`;
+
+/**
+ * Draws figures on a worker thread: vega loads there as soon as the worker starts, and
+ * draw() writes the SVG file (atomically) while the caller goes on.
+ * @example
+ * const plots = new PlotWorker();              // early: vega loads meanwhile
+ * const done = plots.draw(input, 'out/density.svg');
+ * ...
+ * await done;
+ * await plots.close();
+ */
+export class PlotWorker {
+  private readonly worker: Worker;
+  private next = 0;
+  private readonly pending = new Map<number, { ok: () => void; fail: (e: Error) => void }>();
+  private failure: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(WORKER, { eval: true, workerData: { vega: require.resolve('vega'), vegaLite: require.resolve('vega-lite') } });
+    this.worker.unref();
+    this.worker.on('message', (m: { id: number; error?: string }) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.error === undefined) p?.ok();
+      else p?.fail(new Error(`drawing the density plot failed: ${m.error}`));
+      if (this.pending.size === 0) this.worker.unref();
+    });
+    this.worker.on('error', (e) => {
+      this.failure = e;
+      for (const p of this.pending.values()) p.fail(e);
+      this.pending.clear();
+    });
+  }
+
+  /** Renders the figure for `p` to `path` (written to a temporary name, then renamed). */
+  draw(p: PlotInput, path: string): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.next++;
+    this.worker.ref();
+    return new Promise((ok, fail) => {
+      this.pending.set(id, { ok, fail });
+      this.worker.postMessage({ id, spec: densitySpec(p), path, tmp: `${path}.tmp-${process.pid}` });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
   }
 }

@@ -44,7 +44,7 @@ export async function spectrumCommand(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    void prefetchGzip(dataFiles(opts.data));
+    void prefetchGzip(dataFiles(opts));
     const { runSpectrum } = await import('./spectrum-job.js');
     await runSpectrum(opts);
     return 0;

@@ -69,15 +69,22 @@ function load(fn: string, split: Split, dir: string, selection: RowSelection, hi
   const labelsFile = openIdx(files.labels, {
     fn, hint, expect: { dtype: 'uint8', ndim: 1, what: 'labels', noun: 'labels' },
   });
-  const imagesFile = openIdx(files.images, {
-    fn, hint, expect: { dtype: 'uint8', ndim: 3, what: 'images', noun: 'pixels' },
-  });
-  const total = idxRows(imagesFile);
-  if (idxRows(labelsFile) !== total) {
-    throw new DataFileError(`${fn}: ${files.images} holds ${total} images but ${files.labels} holds ` +
-      `${idxRows(labelsFile)} labels`, files.labels, 'mismatch');
-  }
+  // The labels give the row count, hence the rows wanted; the images (the large file) are
+  // then read only as far as the last of them.
+  const total = idxRows(labelsFile);
   const rows = selectRows(fn, total, selection);
+  let last = total - 1;
+  if (rows) {
+    last = -1;
+    for (const r of rows) last = Math.max(last, r);
+  }
+  const imagesFile = openIdx(files.images, {
+    fn, hint, rows: last + 1, expect: { dtype: 'uint8', ndim: 3, what: 'images', noun: 'pixels' },
+  });
+  if (idxRows(imagesFile) !== total) {
+    throw new DataFileError(`${fn}: ${files.images} holds ${idxRows(imagesFile)} images but ${files.labels} holds ` +
+      `${total} labels`, files.labels, 'mismatch');
+  }
   const [, h, w] = imagesFile.header.dims as [number, number, number];
   const x = decodeImages(imagesFile, rows);
   const y = decodeLabels(labelsFile, rows, FASHION_MNIST_CLASSES.length, fn);

@@ -8,12 +8,14 @@
 // header, and an expected type/rank when given) and returns its header and bytes without
 // decoding them; `decodeImages` turns uint8 rows into float32 pixels u/255 and `decodeLabels`
 // turns uint8 rows into int32, each for all rows or a chosen list of rows; `readIdx` decodes
-// a whole file of any IDX type. Every problem is a `DataFileError` naming the calling
+// a whole file of any IDX type. With `rows`, openIdx reads (inflates) only the first rows of
+// a file — the rest is never decompressed — and the decoders refuse rows beyond them. Every problem is a `DataFileError` naming the calling
 // function, the file and what was wrong, e.g.
 // `loadFashionMnist: /d/train-images-idx3-ubyte.gz is truncated: header says 60000×28×28 =
 // 47040000 bytes of pixels but the file holds 1234 (after gunzip)`.
 
-import { DataFileError, hexBytes, readMaybeGzip } from '../io/files.js';
+import { DataFileError, hexBytes, readMaybeGzip, readMaybeGzipPrefix } from '../io/files.js';
+import type { Inflated } from '../io/files.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -43,9 +45,11 @@ export interface IdxHeader {
 export interface IdxFile {
   path: string;
   header: IdxHeader;
-  /** The whole file, inflated when it was gzip-compressed. */
+  /** The file, inflated when it was gzip-compressed: all of it, or at least its first `rowsHeld` rows. */
   bytes: Uint8Array;
   gzip: boolean;
+  /** The rows the bytes hold: dims[0], or fewer when openIdx was asked for the first rows only. */
+  rowsHeld: number;
 }
 
 export interface IdxExpectation {
@@ -63,6 +67,8 @@ export interface OpenIdxOptions {
   expect?: IdxExpectation;
   /** Appended to a 'missing file' message, e.g. how to install the data. */
   hint?: string;
+  /** Only the first `rows` rows are needed: read (inflate) no further than them. */
+  rows?: number;
 }
 
 function magicOf(dtype: IdxDtype, ndim: number): string {
@@ -77,7 +83,10 @@ function plural(n: number, one: string): string {
 export function openIdx(path: string, options: OpenIdxOptions = {}): IdxFile {
   const fn = options.fn ?? 'openIdx';
   const expect = options.expect;
-  const { bytes, gzip, gzipTruncated } = readMaybeGzip(fn, path, options.hint ?? '');
+  const hint = options.hint ?? '';
+  const { bytes, gzip, gzipTruncated, complete } = options.rows === undefined
+    ? { ...readMaybeGzip(fn, path, hint), complete: true }
+    : readRows(fn, path, options.rows, hint);
   const after = gzip ? ' (after gunzip)' : '';
   const truncated = (msg: string) => new DataFileError(`${fn}: ${path} is truncated: ${msg}`, path, 'truncated');
   const format = (msg: string) => new DataFileError(`${fn}: ${path} ${msg}`, path, 'format');
@@ -113,6 +122,13 @@ export function openIdx(path: string, options: OpenIdxOptions = {}): IdxFile {
   const noun = expect?.noun ?? 'data';
   const says = `header says ${dims.length > 0 ? dims.join('×') : '(no dimensions)'} = ` +
     (size === 1 ? `${need} bytes of ${noun}` : `${count} ${dtype} values = ${need} bytes of ${noun}`);
+  const rowBytes = dims.length === 0 ? need : need / Math.max(dims[0]!, 1);
+  if (!complete) {
+    // Only the head was inflated: it must hold the rows asked for (it stops at no row boundary).
+    const rowsHeld = Math.min(dims[0] ?? 1, Math.floor(held / Math.max(rowBytes, 1)));
+    if (rowsHeld < Math.min(options.rows!, dims[0] ?? 1)) throw truncated(`${says} but the file holds ${held}${after}`);
+    return { path, header: { dtype, dims, itemBytes: size, dataOffset }, bytes, gzip, rowsHeld };
+  }
   if (held < need) {
     throw truncated(`${says} but the file holds ${held}${after}${gzipTruncated ? '; its gzip stream also ends early' : ''}`);
   }
@@ -122,7 +138,32 @@ export function openIdx(path: string, options: OpenIdxOptions = {}): IdxFile {
   if (gzipTruncated) {
     throw truncated('its gzip stream ends before the end-of-stream marker and checksum, so its contents cannot be verified');
   }
-  return { path, header: { dtype, dims, itemBytes: size, dataOffset }, bytes, gzip };
+  return { path, header: { dtype, dims, itemBytes: size, dataOffset }, bytes, gzip, rowsHeld: dims.length === 0 ? 1 : dims[0]! };
+}
+
+/** The head of a file holding its header and first `rows` rows (the header says how long a row is). */
+function readRows(fn: string, path: string, rows: number, hint: string): Inflated & { complete: boolean } {
+  return readMaybeGzipPrefix(fn, path, (b) => {
+    // Not an IDX header: enough to say so.
+    if (b.length >= 4 && (b[0] !== 0 || b[1] !== 0 || !TYPE_CODES[b[2]!])) return true;
+    const ndim = b[3];
+    if (ndim === undefined || b.length < 4 + 4 * ndim) return false;
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    let rowBytes = TYPE_CODES[b[2]!]!.size;
+    for (let d = 1; d < ndim; d++) rowBytes *= view.getUint32(4 + 4 * d, false);
+    return b.length >= 4 + 4 * ndim + rows * rowBytes;
+  }, hint);
+}
+
+/** Checks that every listed row was read (openIdx with `rows` holds only the first ones). */
+function checkHeld(fn: string, file: IdxFile, rows: Int32Array | undefined): void {
+  const all = idxRows(file);
+  if (file.rowsHeld === all) return;
+  let most = -1;
+  if (rows) for (const r of rows) most = Math.max(most, r);
+  if (!rows || most >= file.rowsHeld) {
+    throw new RangeError(`${fn}: ${file.path} was opened for its first ${file.rowsHeld} rows only, but row ${rows ? most : all - 1} was asked for`);
+  }
 }
 
 /** Number of rows (the first dimension). */
@@ -146,6 +187,7 @@ export function decodeImages(file: IdxFile, rows?: Int32Array): Float32Array {
   if (header.dtype !== 'uint8') {
     throw new DataFileError(`decodeImages: ${file.path} holds ${header.dtype}, expected uint8 pixels`, file.path, 'dtype');
   }
+  checkHeld('decodeImages', file, rows);
   const features = header.dims.slice(1).reduce((a, b) => a * b, 1);
   const n = rows ? rows.length : idxRows(file);
   const out = new Float32Array(n * features);
@@ -167,6 +209,7 @@ export function decodeLabels(file: IdxFile, rows?: Int32Array, classes?: number,
     throw new DataFileError(`${fn}: ${file.path} holds ${header.dtype} with ${plural(header.dims.length, 'dimension')}, ` +
       'expected uint8 labels with 1 dimension', file.path, 'dtype');
   }
+  checkHeld(fn, file, rows);
   const n = rows ? rows.length : idxRows(file);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -192,7 +235,8 @@ export interface IdxArray {
 
 /** Reads and decodes a whole IDX file of any type. */
 export function readIdx(path: string, options: OpenIdxOptions = {}): IdxArray {
-  const file = openIdx(path, { ...options, fn: options.fn ?? 'readIdx' });
+  const { rows: _rows, ...whole } = options;
+  const file = openIdx(path, { ...whole, fn: options.fn ?? 'readIdx' });
   const { dtype, dims, dataOffset, itemBytes } = file.header;
   const count = dims.reduce((a, b) => a * b, 1);
   const src = file.bytes.subarray(dataOffset, dataOffset + count * itemBytes);

@@ -5,13 +5,14 @@
 // unreadable). `readMaybeGzip` also inflates gzip files (recognised by their magic bytes
 // 1f 8b, not by their name); a gzip stream that ends early still yields the bytes it holds,
 // flagged `gzipTruncated`, so a caller can say how much of its own format arrived.
+// `readMaybeGzipPrefix` inflates only as much of a file's head as a caller needs.
 // `prefetchGzip` inflates gzip files in the background (zlib's thread pool) so that a later
 // `readMaybeGzip` of the same unchanged file takes the result instead of inflating on the
 // main thread: a job starts it, loads its code meanwhile, then reads as usual.
 // `findPackageRoot` locates descent's own folder (the one whose package.json is named
 // "descent") from a module URL, which works from src/ under tsx and from dist/src/ after tsc.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, gunzip, gunzipSync } from 'node:zlib';
@@ -132,6 +133,10 @@ export function readMaybeGzip(fn: string, path: string, hint = ''): Inflated {
   if (ready) return { bytes: ready, gzip: true, gzipTruncated: false };
   const raw = readBytes(fn, path, hint);
   if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return { bytes: raw, gzip: false, gzipTruncated: false };
+  return inflateAll(fn, path, raw, hint);
+}
+
+function inflateAll(fn: string, path: string, raw: Uint8Array, hint: string): Inflated {
   try {
     const out = gunzipSync(raw);
     return { bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), gzip: true, gzipTruncated: false };
@@ -145,6 +150,50 @@ export function readMaybeGzip(fn: string, path: string, hint = ''): Inflated {
     throw new DataFileError(`${fn}: ${path} is not a valid gzip file: zlib says '${err.message}'${hint}`,
       path, 'format');
   }
+}
+
+/**
+ * The head of a file, inflated when it is gzip-compressed, as far as `enough(head)` asks,
+ * without reading or inflating the rest: a loader that needs the first 2,048 of 60,000
+ * images inflates 1.6 MB of a 47 MB file from 1 MB of its 26 (milliseconds, not a sixth of a
+ * second). `complete` tells whether the bytes are the whole file; a problem with the file is
+ * reported as readMaybeGzip would.
+ */
+export function readMaybeGzipPrefix(fn: string, path: string, enough: (head: Uint8Array) => boolean, hint = ''): Inflated & { complete: boolean } {
+  const ready = takePrefetched(path);
+  if (ready) return { bytes: ready, gzip: true, gzipTruncated: false, complete: true };
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    let raw = Buffer.alloc(0);
+    const readTo = (length: number) => {
+      const more = Buffer.alloc(Math.min(length, size) - raw.length);
+      const got = readSync(fd!, more, 0, more.length, raw.length);
+      raw = Buffer.concat([raw, more.subarray(0, got)]);
+    };
+    readTo(2);
+    if (raw.length === 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+      // Inflate a growing head of the compressed stream (from the start each time: the
+      // doubling keeps the total within twice the last try).
+      for (let head = 2 ** 16; head < size; head *= 2) {
+        readTo(head);
+        let out: Buffer;
+        try {
+          out = gunzipSync(raw.subarray(0, head), { finishFlush: constants.Z_SYNC_FLUSH });
+        } catch {
+          break;
+        }
+        const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+        if (enough(bytes)) return { bytes, gzip: true, gzipTruncated: false, complete: false };
+      }
+    }
+  } catch {
+    // Reported below by readMaybeGzip, with the messages every loader gives.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  return { ...readMaybeGzip(fn, path, hint), complete: true };
 }
 
 /** The first `n` bytes as hex pairs, for messages about magic numbers. */

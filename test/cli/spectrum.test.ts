@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as d from '../../src/index.js';
 import { DEFAULTS, parseSpectrumArgs, spectrumCommand } from '../../src/cli/spectrum.js';
 import { runSpectrum } from '../../src/cli/spectrum-job.js';
+import { dataFiles } from '../../src/cli/spectrum-options.js';
 import type { SpectrumOptions } from '../../src/cli/spectrum.js';
 import { parseMlpSpec } from '../../src/cli/spectrum-setup.js';
 import { symEig } from '../../src/linalg/dense.js';
@@ -35,6 +36,15 @@ test('parseSpectrumArgs · defaults and every option', (t) => {
     probes: 2, topK: 3, tol: 1e-6, traceProbes: 0, matrix: 'ggn', layer: 2, backend: 'reference', seed: 7, out: 'x', sigma: 0.1, grid: 64, fresh: true });
   t.is(parseSpectrumArgs(['-h']), 'help');
   t.deepEqual(parseMlpSpec('784-256-10:gelu'), { widths: [784, 256, 10], activation: 'gelu' });
+});
+
+test('dataFiles · files are inflated ahead only when the loader reads them whole', (t) => {
+  t.deepEqual(dataFiles({ data: 'default', samples: 1000 }), []);
+  t.deepEqual(dataFiles({ data: 'reference', samples: 'all' }), []);
+  const all = dataFiles({ data: 'fashion-mnist:test', samples: 'all' });
+  t.is(all.length, 2);
+  t.true(all[0]!.includes('t10k-images-idx3-ubyte') && all[1]!.includes('t10k-labels-idx1-ubyte'));
+  t.is(dataFiles({ data: 'default', samples: 500, shuffleSeed: 3 }).length, 2);
 });
 
 test('parseSpectrumArgs · bad input is a usage error naming the option', async (t) => {
