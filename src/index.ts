@@ -5,8 +5,7 @@ export { DescentError, DisposedError, ShapeError } from './errors.js';
 export type { Backend, BackendName, HostArray } from './backend/ops.js';
 export { initBackend, useBackend, defaultBackend } from './backend/backend.js';
 export type { BackendChoice } from './backend/backend.js';
-import { registerBackend, setAutoProbe } from './backend/backend.js';
-import { createCpuBackend } from './backend/cpu/index.js';
+import './backends.js';
 export { reference } from './backend/reference/index.js';
 export { cpu, setThreads, getThreads, cpuInfo, tridiagEig, tridiagEigSync, NativeLoadError } from './backend/cpu/index.js';
 export type { CpuInfo, EigResult, Isa } from './backend/cpu/index.js';
@@ -43,10 +42,3 @@ export * from './data/index.js';
 export * from './io/index.js';
 export * from './linalg/index.js';
 export * from './optim/index.js';
-
-// The native backend is the default for tensors created without an explicit backend. The
-// WebGPU module (and Dawn) loads only when asked for, so CPU-only users never pay for it.
-registerBackend('cpu', createCpuBackend, { isDefault: true });
-registerBackend('webgpu', async () => (await import('./backend/webgpu/index.js')).createWebGPUBackend());
-// NOTE: `auto` skips software adapters (lavapipe): there the native SGEMM is ~10× faster.
-setAutoProbe(async () => (await (await import('./backend/webgpu/index.js')).autoChoice()).backend);

@@ -12,8 +12,7 @@
 // up with `trace-probes` extra products. docs/spectrum.md documents the options and the
 // schema of spectrum.json.
 
-// NOTE: the public entry point registers the cpu and webgpu backends (src/index.ts).
-import '../index.js';
+import '../backends.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend, useBackend } from '../backend/backend.js';
