@@ -5,7 +5,6 @@
 // the outputs), and Jᵀ·u a backward pass over the same tape; the operator form records
 // the tape, its masks and the loss's linearisation once and reuses them for every product.
 
-import { DisposedError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
 import { keep, tidy } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
@@ -15,8 +14,8 @@ import { forward, jvp, linearizeOutputs, plan } from './jvp.js';
 import type { Linearization, Plan } from './jvp.js';
 import { cachingMemo, oneShotMemo } from './memo.js';
 import type { MemoStore } from './memo.js';
-import { alias, applyBlock, batchWeights, weightedSum } from './operator.js';
-import type { BatchOptions, CurvatureOperator } from './operator.js';
+import { batchedCurvature, batchWeights } from './operator.js';
+import type { BatchCurvature, BatchOptions, CurvatureOperator } from './operator.js';
 import type { LeafRange, Tape } from './tape.js';
 import { backward, checkLike, checkPrimal, checkRange, trace } from './vjp.js';
 import type { TraceOptions } from './vjp.js';
@@ -50,14 +49,7 @@ export function ggnvp(model: (params: Tensor) => Tensor, loss: (outputs: Tensor)
 }
 
 /** One batch's recorded model pass and loss linearisation. */
-interface GgnBatch {
-  value: Tensor;
-  apply(v: Tensor): Tensor;
-  gradient(): Tensor;
-  dispose(): void;
-}
-
-function recordBatch<B>(fn: string, model: (p: Tensor, b: B) => Tensor, loss: (z: Tensor, b: B) => Tensor, params: Tensor, batch: B, range: LeafRange | null): GgnBatch {
+function recordBatch<B>(fn: string, model: (p: Tensor, b: B) => Tensor, loss: (z: Tensor, b: B) => Tensor, params: Tensor, batch: B, range: LeafRange | null): BatchCurvature {
   const { tape, out: z } = trace(fn, (p) => keep(tidy(() => model(p, batch))), params, range);
   let lossLin: Linearization;
   try {
@@ -102,51 +94,5 @@ export function ggnOperator<B = undefined>(model: (params: Tensor, batch: B) => 
   const { batches, weights } = batchWeights(fn, opts);
   const cache = opts.cache ?? true;
   const n = range ? range.end - range.begin : params.size;
-  const record = (b: B | undefined) => recordBatch(fn, model, loss, params, b as B, range);
-
-  let recorded: GgnBatch[] | null = null;
-  let value: Tensor, gradient: Tensor | null = null;
-  if (cache) {
-    recorded = batches.map(record);
-    value = keep(tidy(() => weightedSum(recorded!.map((r) => alias(r.value)), weights)));
-  } else {
-    const parts = batches.map((b) => {
-      const r = record(b);
-      try {
-        return { value: alias(r.value), grad: r.gradient() };
-      } finally {
-        r.dispose();
-      }
-    });
-    value = keep(tidy(() => weightedSum(parts.map((q) => q.value), weights)));
-    gradient = keep(tidy(() => weightedSum(parts.map((q) => q.grad), weights)));
-  }
-  let disposed = false;
-  const one = (v: Tensor): Tensor => weightedSum(batches.map((b, i) => {
-    if (recorded) return recorded[i]!.apply(v);
-    const r = record(b);
-    try {
-      return r.apply(v);
-    } finally {
-      r.dispose();
-    }
-  }), weights);
-  return {
-    size: n,
-    value,
-    apply: (V) => {
-      if (disposed) throw new DisposedError(`${fn}.apply: the operator was disposed`);
-      return tidy(() => applyBlock(`${fn}.apply`, n, params, V, one));
-    },
-    gradient() {
-      gradient ??= keep(tidy(() => weightedSum(recorded!.map((r) => r.gradient()), weights)));
-      return gradient;
-    },
-    dispose() {
-      disposed = true;
-      for (const r of recorded ?? []) r.dispose();
-      value.dispose();
-      gradient?.dispose();
-    },
-  };
+  return batchedCurvature(fn, n, params, batches, weights, cache, false, (b) => recordBatch(fn, model, loss, params, b as B, range));
 }

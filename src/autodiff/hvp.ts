@@ -6,14 +6,13 @@
 // every activation are computed once. A block of probes [n, b] goes through one tangent pass
 // with a probe axis in front of every tangent, so its products are matrix products.
 
-import { DisposedError } from '../errors.js';
-import { keep, tidy } from '../tensor.js';
+import { tidy } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { fmt } from '../shape.js';
 import { valueAndGrad } from './grad.js';
 import { jvp, linearizeOutputs } from './jvp.js';
 import type { Linearization } from './jvp.js';
-import { alias, applyBlock, batchWeights, weightedSum } from './operator.js';
+import { alias, batchedCurvature, batchWeights } from './operator.js';
 import type { BatchOptions, CurvatureOperator } from './operator.js';
 import { checkLike, checkPrimal, checkRange } from './vjp.js';
 import type { TraceOptions } from './vjp.js';
@@ -57,43 +56,14 @@ export function hessianOperator<B = undefined>(f: (params: Tensor, batch: B) => 
     const { value, grad } = valueAndGrad((q: Tensor) => f(q, b as B), traceOpts)(p);
     return [grad, value];
   }, params, { ...traceOpts, pick: 0 });
-
-  let lins: Linearization[] | null = null;
-  let value: Tensor, gradient: Tensor | null = null;
-  if (cache) {
-    lins = batches.map(linearise);
-    value = keep(tidy(() => weightedSum(lins!.map((l) => alias(l.outputs[1]!)), weights)));
-  } else {
-    const parts = batches.map((b) => valueAndGrad((q: Tensor) => f(q, b as B), traceOpts)(params));
-    value = keep(tidy(() => weightedSum(parts.map((p) => p.value), weights)));
-    gradient = keep(tidy(() => weightedSum(parts.map((p) => p.grad), weights)));
-  }
-  let disposed = false;
-  const product = (how: (l: Linearization) => Tensor): Tensor => weightedSum(batches.map((b, i) => {
-    if (lins) return how(lins[i]!);
+  return batchedCurvature(fn, n, params, batches, weights, cache, true, (b) => {
     const lin = linearise(b);
-    try {
-      return how(lin);
-    } finally {
-      lin.dispose();
-    }
-  }), weights);
-  return {
-    size: n,
-    value,
-    apply: (V) => {
-      if (disposed) throw new DisposedError(`${fn}.apply: the operator was disposed`);
-      return tidy(() => applyBlock(`${fn}.apply`, n, params, V, (v) => product((l) => l.apply(v)), (R) => product((l) => l.applyRows(R))));
-    },
-    gradient() {
-      gradient ??= keep(tidy(() => weightedSum(lins!.map((l) => alias(l.outputs[0]!)), weights)));
-      return gradient;
-    },
-    dispose() {
-      disposed = true;
-      for (const l of lins ?? []) l.dispose();
-      value.dispose();
-      gradient?.dispose();
-    },
-  };
+    return {
+      value: lin.outputs[1]!,
+      apply: (v) => lin.apply(v),
+      applyRows: (R) => lin.applyRows(R),
+      gradient: () => alias(lin.outputs[0]!),
+      dispose: () => lin.dispose(),
+    };
+  });
 }

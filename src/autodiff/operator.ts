@@ -2,14 +2,15 @@
 // `op(V) = M·V` on a vector [n] or a block of vectors [n, b], batch weights, and the
 // column-by-column application of a block.
 
-import { checkFinite, typeError } from '../errors.js';
+import { checkFinite, DisposedError, typeError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
 import { add, mul } from '../ops/elementwise.js';
 import { concat, contiguous, reshape, slice, stack, transpose } from '../ops/views.js';
 import { fmt } from '../shape.js';
-import { Tensor, tidy } from '../tensor.js';
+import { keep, Tensor, tidy } from '../tensor.js';
 import type { LeafRange } from './tape.js';
-export { alias } from './tape.js';
+import { alias } from './tape.js';
+export { alias };
 
 /** A symmetric matrix M of order n, seen only through products. */
 export interface CurvatureOperator {
@@ -65,6 +66,76 @@ export function weightedSum(terms: readonly Tensor[], weights: readonly number[]
     if (acc) { const next = add(acc, s); acc.dispose(); s.dispose(); acc = next; } else acc = s;
   });
   return acc!;
+}
+
+/** One batch's recorded curvature: what a curvature operator keeps per batch. */
+export interface BatchCurvature {
+  /** The batch's loss (owned by the record). */
+  readonly value: Tensor;
+  /** M_i·v for one probe v. */
+  apply(v: Tensor): Tensor;
+  /** M_i applied to each row of a block of probes [b, n] in one pass (required with blockPass). */
+  applyRows?(R: Tensor): Tensor;
+  /** The batch's gradient, a tensor the caller owns. */
+  gradient(): Tensor;
+  dispose(): void;
+}
+
+/**
+ * The operator Σ_i weights[i]·M_i over the batches, each M_i given by `record(batch_i)`:
+ * recorded once and kept for every product (`cache`), or recorded afresh for each product
+ * (then the value and gradient are taken at construction). With `blockPass`, a block of
+ * probes goes through each record's applyRows at once; otherwise column by column.
+ */
+export function batchedCurvature<B>(fn: string, n: number, params: Tensor, batches: readonly (B | undefined)[], weights: readonly number[],
+  cache: boolean, blockPass: boolean, record: (batch: B | undefined) => BatchCurvature): CurvatureOperator {
+  let recorded: BatchCurvature[] | null = null;
+  let value: Tensor, gradient: Tensor | null = null;
+  if (cache) {
+    recorded = batches.map(record);
+    value = keep(tidy(() => weightedSum(recorded!.map((r) => alias(r.value)), weights)));
+  } else {
+    const parts = batches.map((b) => {
+      const r = record(b);
+      try {
+        return { value: alias(r.value), grad: r.gradient() };
+      } finally {
+        r.dispose();
+      }
+    });
+    value = keep(tidy(() => weightedSum(parts.map((q) => q.value), weights)));
+    gradient = keep(tidy(() => weightedSum(parts.map((q) => q.grad), weights)));
+  }
+  let disposed = false;
+  const product = (how: (r: BatchCurvature) => Tensor): Tensor => weightedSum(batches.map((b, i) => {
+    if (recorded) return how(recorded[i]!);
+    const r = record(b);
+    try {
+      return how(r);
+    } finally {
+      r.dispose();
+    }
+  }), weights);
+  // A block of probes goes through one pass per batch when the records can (applyRows).
+  const rows = blockPass ? (R: Tensor) => product((r) => r.applyRows!(R)) : undefined;
+  return {
+    size: n,
+    value,
+    apply: (V) => {
+      if (disposed) throw new DisposedError(`${fn}.apply: the operator was disposed`);
+      return tidy(() => applyBlock(`${fn}.apply`, n, params, V, (v) => product((r) => r.apply(v)), rows));
+    },
+    gradient() {
+      gradient ??= keep(tidy(() => weightedSum(recorded!.map((r) => r.gradient()), weights)));
+      return gradient;
+    },
+    dispose() {
+      disposed = true;
+      for (const r of recorded ?? []) r.dispose();
+      value.dispose();
+      gradient?.dispose();
+    },
+  };
 }
 
 /** Probes pushed through one tangent pass at most (the pass holds this many copies of each activation). */
