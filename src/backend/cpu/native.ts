@@ -59,10 +59,12 @@ export interface NativeAddon {
   streamTriad(a: Float32Array, b: Float32Array, c: Float32Array, scalar: number): void;
   tridiagEig(alpha: Float64Array, beta: Float64Array): Promise<EigResult>;
   tridiagEigSync(alpha: Float64Array, beta: Float64Array): EigResult;
+  /** Two fused Gram–Schmidt passes of w against rows Q[0..rows) ([rows, n] at qOffset): out = [w2 (n), h1 + h2 (rows)]. */
+  orthogonalize(q: Float32Array, qOffset: number, rows: number, n: number, w: Float32Array, wOffset: number, out: Float32Array): void;
 }
 
 /** The names of every export, for tests that walk the whole boundary. */
 export const NATIVE_EXPORTS = [
   'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'sgemm', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
-  'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync',
+  'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync', 'orthogonalize',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -7,15 +7,11 @@ import { referenceOps } from '../reference/index.js';
 import { f32 } from './elementwise.js';
 import { loadNative } from './load.js';
 
-interface OrthAddon {
-  orthogonalize(q: Float32Array, qOffset: number, rows: number, n: number, w: Float32Array, wOffset: number, out: Float32Array): void;
-}
-
 export const orth: Pick<OpSignatures, 'orthogonalize'> = {
   orthogonalize(q: Contig, rows: number, n: number, w: Contig): Storage {
     if (!f32(q.s) || !f32(w.s)) return referenceOps.orthogonalize(q, rows, n, w);
     const out = takeF32(n + rows, false);
-    (loadNative() as unknown as OrthAddon).orthogonalize(host(q.s).data as Float32Array, q.offset, rows, n, host(w.s).data as Float32Array, w.offset, out);
+    loadNative().orthogonalize(host(q.s).data as Float32Array, q.offset, rows, n, host(w.s).data as Float32Array, w.offset, out);
     return new HostStorage(out);
   },
 };
