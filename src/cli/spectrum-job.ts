@@ -16,6 +16,7 @@ import '../backends.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend, useBackend } from '../backend/backend.js';
+import { prefetchGzip } from '../io/files.js';
 import { bulkEdge, outliers, spectralDensity } from '../linalg/density.js';
 import { convergedCount, keptResiduals, ritzValues } from '../linalg/eigsh.js';
 import { deflatedTrace } from '../linalg/hutchinson.js';
@@ -26,16 +27,15 @@ import { gaussRule, meanAndError, traceFromRules } from '../linalg/slq.js';
 import type { QuadratureRule } from '../linalg/slq.js';
 import { tridiagEigImplementation } from '../linalg/tridiag.js';
 import { Progress, formatDuration } from './progress.js';
-import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
 import { dataFiles } from './spectrum-options.js';
 import type { SpectrumOptions } from './spectrum-options.js';
-import { UsageError } from './usage.js';
-import type { Problem } from './spectrum-setup.js';
-import { prefetchGzip } from '../io/files.js';
-import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
 import { PlotWorker, renderDensitySvg } from './spectrum-plot.js';
 import type { PlotInput } from './spectrum-plot.js';
+import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
+import type { Problem } from './spectrum-setup.js';
+import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
 import type { JobState } from './spectrum-state.js';
+import { UsageError } from './usage.js';
 
 /** The options that determine the numbers (a checkpoint made with other ones is not reused). */
 function resultKey(o: SpectrumOptions, backend: string): Record<string, unknown> {
@@ -52,7 +52,6 @@ const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON
 // a batch of hundreds of rows, and bigger blocks allocate bigger fresh buffers: on the
 // reference problem the trace phase took 0.22 s with blocks of 1–2, 0.27 s with 8, 0.36 s with 16.
 const TRACE_BLOCK = 2;
-
 
 export interface SpectrumReport {
   json: Record<string, unknown>;
