@@ -3,7 +3,6 @@
 // steps (open, write, close, rename) waits for the main thread, which is busy in native
 // kernels between awaits, so the writes would pile up until the job ends.
 
-import { renameSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 // CommonJS run with eval, so it needs no file of its own (and no TypeScript loader under tsx).
@@ -21,13 +20,6 @@ parentPort.on('message', (m) => {
     failure = e.message;
   }
 });`;
-
-/** Writes `data` to `path` atomically (temporary file + rename), on this thread. */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 export class BackgroundWriter {
   private worker: Worker | null = null;

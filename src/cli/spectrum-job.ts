@@ -16,7 +16,7 @@ import '../backends.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend, useBackend } from '../backend/backend.js';
-import { prefetchGzip } from '../io/files.js';
+import { prefetchGzip, writeAtomic } from '../io/files.js';
 import { bulkEdge, outliers, spectralDensity } from '../linalg/density.js';
 import { convergedCount, keptResiduals, ritzValues } from '../linalg/eigsh.js';
 import { deflatedTrace } from '../linalg/hutchinson.js';
@@ -33,7 +33,7 @@ import { PlotWorker, renderDensitySvg } from './spectrum-plot.js';
 import type { PlotInput } from './spectrum-plot.js';
 import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
 import type { Problem } from './spectrum-setup.js';
-import { StateDir, STATE_VERSION, writeAtomic } from './spectrum-state.js';
+import { StateDir, STATE_VERSION } from './spectrum-state.js';
 import type { JobState } from './spectrum-state.js';
 import { UsageError } from './usage.js';
 

@@ -1,5 +1,5 @@
 // density.svg: the spectral density in two panels, linear and logarithmic, drawn with
-// vega-lite 5 compiled to vega 5 and rendered to SVG headlessly (no browser, no canvas).
+// vega-lite 5 compiled to vega 5 and rendered to SVG headlessly (vega.ts).
 // The y axis is n·φ(t), the expected number of eigenvalues per unit length; the log panel
 // shows values down to 1e-8 of the peak, and both mark the top eigenvalues found by Lanczos.
 //
@@ -7,16 +7,9 @@
 // draw: a job renders on a PlotWorker thread instead, which loads them while the job sets up
 // and draws while it computes; renderDensitySvg draws on the calling thread.
 
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type * as Vega from 'vega';
-import type * as VegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-
-// Both ship CommonJS builds for Node; require() loads them in about half the time an ES
-// import takes, which first scans every CommonJS file of the dozens vega is made of for its
-// export names (measured: 86 ms against 146 ms).
-const require = createRequire(import.meta.url);
+import { RENDER_SOURCE, renderSvg, vegaPaths } from './vega.js';
 
 export interface PlotInput {
   grid: ArrayLike<number>;
@@ -71,29 +64,16 @@ export function densitySpec(p: PlotInput): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-// vega-lite → vega → SVG, headless. One source for both threads: the worker evaluates it.
-const RENDER = `async (vega, vegaLite, spec) => {
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}`;
-
-type Render = (vega: typeof Vega, vegaLite: typeof VegaLite, spec: TopLevelSpec) => Promise<string>;
-const render = new Function(`return ${RENDER}`)() as Render;
-
 /** Renders the figure to an SVG string on this thread. */
-export async function renderDensitySvg(p: PlotInput): Promise<string> {
-  return render(require('vega') as typeof Vega, require('vega-lite') as typeof VegaLite, densitySpec(p));
+export function renderDensitySvg(p: PlotInput): Promise<string> {
+  return renderSvg(densitySpec(p));
 }
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { renameSync, writeFileSync } = require('node:fs');
 const vega = require(workerData.vega), vegaLite = require(workerData.vegaLite);
-const render = ${RENDER};
+const render = ${RENDER_SOURCE};
 parentPort.on('message', async (m) => {
   try {
     const svg = await render(vega, vegaLite, m.spec);
@@ -122,7 +102,7 @@ export class PlotWorker {
   private failure: Error | null = null;
 
   constructor() {
-    this.worker = new Worker(WORKER, { eval: true, workerData: { vega: require.resolve('vega'), vegaLite: require.resolve('vega-lite') } });
+    this.worker = new Worker(WORKER, { eval: true, workerData: vegaPaths() });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; error?: string }) => {
       const p = this.pending.get(m.id);

@@ -10,7 +10,6 @@
 // an IDX images file (`*images-idx3-ubyte[.gz]`, labels in the matching `labels-idx1` file).
 
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Backend } from '../backend/ops.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';

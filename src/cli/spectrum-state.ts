@@ -19,8 +19,6 @@ import type { HostArray } from '../backend/ops.js';
 import type { LanczosSnapshot } from '../linalg/lanczos.js';
 import { BackgroundWriter } from './background-writer.js';
 
-export { writeAtomic } from './background-writer.js';
-
 export const STATE_VERSION = 2;
 
 export type Phase = 'lanczos' | 'trace' | 'verify' | 'done';

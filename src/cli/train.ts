@@ -11,11 +11,10 @@
 // seed and the epoch; the optimizer state is restored exactly). A kill loses at most the
 // epoch in flight. Progress goes to stderr; the exit code is 0 on success.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../index.js';
 import type { Backend, BackendName } from '../backend/ops.js';
 import { valueAndGrad } from '../autodiff/grad.js';
@@ -24,7 +23,6 @@ import type { ClassificationData } from '../data/dataset.js';
 import { takeRows } from '../data/dataset.js';
 import { FASHION_MNIST_DIR, loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
 import { DescentError } from '../errors.js';
-import { UsageError } from './usage.js';
 import { MLP } from '../nn/mlp.js';
 import type { Activation } from '../nn/mlp.js';
 import { softmaxCrossEntropy } from '../nn/losses.js';
@@ -33,7 +31,10 @@ import { tensor } from '../ops/creation.js';
 import { checkpointJsonPath, createOptimizer, loadCheckpoint, readCheckpoint, saveCheckpoint } from '../optim/index.js';
 import type { GroupSpec, Optimizer, ScheduleSpec } from '../optim/index.js';
 import { checkSchedule } from '../optim/schedule.js';
+import { writeAtomic } from '../io/files.js';
 import { Progress } from './progress.js';
+import { UsageError } from './usage.js';
+import { renderSvg } from './vega.js';
 import { dispose, tidy } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 
@@ -273,12 +274,6 @@ async function evaluate(model: MLP, params: Tensor, data: ClassificationData, b:
   return { loss: loss / data.n, accuracy: correct / data.n };
 }
 
-function atomicWrite(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** Renders the per-epoch loss and accuracy (train and test) with vega-lite 5 → vega 5 → SVG. */
 export async function renderPlot(metrics: readonly EpochMetrics[], title: string): Promise<{ spec: object; svg: string }> {
   const rows = metrics.flatMap((m) => [
@@ -305,11 +300,7 @@ export async function renderPlot(metrics: readonly EpochMetrics[], title: string
     data: { values: rows },
     hconcat: [panel('loss'), panel('accuracy')],
   };
-  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return { spec, svg };
+  return { spec, svg: await renderSvg(spec as unknown as TopLevelSpec) };
 }
 
 /** Runs `descent train`; returns the exit code. */
@@ -361,7 +352,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else if (parsed.fresh) {
     for (const f of [ckpt, checkpointJsonPath(ckpt), join(out, 'metrics.json')]) rmSync(f, { force: true });
   }
-  atomicWrite(join(out, 'config.json'), `${JSON.stringify({ ...config, model: model.sizes, parameters: model.size, trainExamples: train.n, testExamples: test.n, stepsPerEpoch, schedule: options.schedule }, null, 2)}\n`);
+  writeAtomic(join(out, 'config.json'), `${JSON.stringify({ ...config, model: model.sizes, parameters: model.size, trainExamples: train.n, testExamples: test.n, stepsPerEpoch, schedule: options.schedule }, null, 2)}\n`);
 
   const lossAndGrad = valueAndGrad((p: Tensor, x: Tensor, y: Tensor) => softmaxCrossEntropy(model.apply(p, x), y));
   const bar = new Progress({ total: config.epochs * stepsPerEpoch, label: 'train', enabled: progress });
@@ -388,10 +379,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     };
     metrics.push(m);
     await saveCheckpoint(ckpt, opt, { params }, { epoch, config, metrics });
-    atomicWrite(join(out, 'metrics.json'), `${JSON.stringify({ config, epochs: metrics }, null, 2)}\n`);
+    writeAtomic(join(out, 'metrics.json'), `${JSON.stringify({ config, epochs: metrics }, null, 2)}\n`);
     const { spec, svg } = await renderPlot(metrics, `${config.optimizer} · MLP ${model.sizes.join('-')} · ${config.data}`);
-    atomicWrite(join(out, 'plot.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    atomicWrite(join(out, 'plot.svg'), svg);
+    writeAtomic(join(out, 'plot.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    writeAtomic(join(out, 'plot.svg'), svg);
     // NOTE: on a terminal, clear the bar's line first; it redraws below on the next step.
     process.stderr.write(`${progress && process.stderr.isTTY ? '\r\x1b[2K' : ''}epoch ${epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAccuracy).toFixed(2)}% · `
       + `test loss ${m.testLoss.toFixed(4)} acc ${(100 * m.testAccuracy).toFixed(2)}% · ${m.seconds.toFixed(1)} s\n`);

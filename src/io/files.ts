@@ -12,7 +12,7 @@
 // `findPackageRoot` locates descent's own folder (the one whose package.json is named
 // "descent") from a module URL, which works from src/ under tsx and from dist/src/ after tsc.
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, gunzip, gunzipSync } from 'node:zlib';
@@ -194,6 +194,16 @@ export function readMaybeGzipPrefix(fn: string, path: string, enough: (head: Uin
     if (fd !== null) closeSync(fd);
   }
   return { ...readMaybeGzip(fn, path, hint), complete: true };
+}
+
+/**
+ * Writes `data` to `path` atomically: to a temporary name beside it, then renamed, so a
+ * reader (or a run resumed after a kill) sees the old file or the new one, never a part.
+ */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
 }
 
 /** The first `n` bytes as hex pairs, for messages about magic numbers. */

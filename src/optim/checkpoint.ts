@@ -11,8 +11,8 @@
 // layout (and extras into given tensors), after which it continues bit-identically;
 // `restoreOptimizer` rebuilds the optimizer from the saved options instead.
 
-import { renameSync, writeFileSync } from 'node:fs';
 import { DescentError, typeError } from '../errors.js';
+import { writeAtomic } from '../io/files.js';
 import { readSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { SafeTensor, TensorToWrite } from '../io/safetensors.js';
 import { Tensor } from '../tensor.js';
@@ -26,12 +26,6 @@ const PREFIX = 'optimizer.';
 /** The JSON sidecar's path for a checkpoint path. */
 export function checkpointJsonPath(path: string): string {
   return path.endsWith('.safetensors') ? `${path.slice(0, -'.safetensors'.length)}.json` : `${path}.json`;
-}
-
-function atomicWrite(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
 }
 
 async function hostCopy(fn: string, name: string, t: Tensor): Promise<TensorToWrite> {
@@ -56,8 +50,8 @@ export async function saveCheckpoint(path: string, opt: Optimizer, extra: Record
     out[name] = await hostCopy(fn, `extra.${name}`, t);
   }
   const metaJson = JSON.stringify(meta), infoJson = JSON.stringify(info ?? {});
-  atomicWrite(path, encodeSafetensors(out, { [META_KEY]: metaJson, [INFO_KEY]: infoJson }, fn));
-  atomicWrite(checkpointJsonPath(path), `${JSON.stringify({ optimizer: meta, info: info ?? {} }, null, 2)}\n`);
+  writeAtomic(path, encodeSafetensors(out, { [META_KEY]: metaJson, [INFO_KEY]: infoJson }, fn));
+  writeAtomic(checkpointJsonPath(path), `${JSON.stringify({ optimizer: meta, info: info ?? {} }, null, 2)}\n`);
 }
 
 export interface Checkpoint {
