@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../index.js';
+import { initBackend } from '../engine.js';
 import type { Backend, BackendName } from '../backend/ops.js';
 import { valueAndGrad } from '../autodiff/grad.js';
 import { batchCount, gatherRows, minibatches } from '../data/batches.js';

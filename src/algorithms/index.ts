@@ -1,0 +1,7 @@
+// The algorithm layer's public API: the research methods of PAPERS.md, each usable on any
+// model, and the experiment contract. Each paper's folder adds one export line here.
+
+export { defineExperiment, check, resolveSettings, runExperiment, RESULT_SCHEMA } from './experiment.js';
+export type { Check, Experiment, ExperimentContext, ExperimentOutput, ExperimentResult, Json, PaperRef, RunOptions, Series, SeriesPoint, StageStore } from './experiment.js';
+export { EXPERIMENTS, findExperiment } from './registry.js';
+// papers: one export line per paper folder, in PAPERS.md order

@@ -1,0 +1,15 @@
+// Every experiment `descent run` and `descent reproduce` know, in paper order. Each paper's
+// folder exports its experiments; add one import and one entry here per experiment.
+
+import type { Experiment } from './experiment.js';
+
+export const EXPERIMENTS: readonly Experiment[] = [
+  // experiments: one line per experiment, kept in PAPERS.md order
+] as readonly Experiment[];
+
+/** The experiment registered under `name`, or a RangeError listing the names. */
+export function findExperiment(name: string): Experiment {
+  const e = EXPERIMENTS.find((x) => x.name === name);
+  if (!e) throw new RangeError(`descent run: unknown experiment '${name}'; expected one of ${EXPERIMENTS.map((x) => x.name).join(', ') || '(none registered)'}`);
+  return e;
+}
