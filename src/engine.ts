@@ -4,6 +4,7 @@
 
 export type { DType } from './dtype.js';
 export { DescentError, DisposedError, ShapeError } from './errors.js';
+export { typeError, rangeError, checkInt, checkFinite } from './errors.js';
 export type { Backend, BackendName, HostArray } from './backend/ops.js';
 export { initBackend, useBackend, defaultBackend } from './backend/backend.js';
 export type { BackendChoice } from './backend/backend.js';
