@@ -76,3 +76,23 @@ gpuTest('an upload into a buffer that unsubmitted work still reads does not chan
   gpu.free(b);
   gpu.free(doubled);
 });
+
+// Issue 18 item 1: tensors of 64–116 MiB reduced and disposed before any await pushed the pool
+// over its idle budget, which destroyed buffers the unsubmitted batch still used (total 0).
+gpuTest('buffers freed while the unsubmitted batch uses them survive until it is submitted', async (t) => {
+  const d = await import('../../src/index.js');
+  const gpu = await backend();
+  const sizes = [16, 20, 24, 29].map((m) => m * 1024 * 1024); // elements: 64, 80, 96, 116 MiB
+  const sums = sizes.map((n) => {
+    const x = d.full([n], 1, { backend: gpu });
+    const s = d.sum(x);
+    x.dispose();
+    return s;
+  });
+  // A float32 tree reduction of n ones: relative rounding at most log2(n)·2⁻²⁴ (here < 2e-6).
+  for (const [i, s] of sums.entries()) {
+    const got = (await s.data())[0]!;
+    s.dispose();
+    t.true(Math.abs(got - sizes[i]!) <= sizes[i]! * 26 * 2 ** -24, `sum of ${sizes[i]} ones: ${got}`);
+  }
+});

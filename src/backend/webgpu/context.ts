@@ -83,6 +83,8 @@ export class WebGPUContext {
     this.readPool = new BufferPool(device, USAGE.MAP_READ | USAGE.COPY_DST, 'descent read-back', idle / 4, watch('a read-back buffer'));
     this.pipelines = new Pipelines(device, (e) => this.fail(e));
     this.batch = new CommandBatch(device, options.maxDispatches ?? 1024);
+    this.storagePool.busy = (b) => this.batch.used.has(b);
+    this.readPool.busy = (b) => this.batch.used.has(b);
     this.dummy = device.createBuffer({ label: 'descent dummy', size: 256, usage: USAGE.STORAGE });
     this.status = device.createBuffer({ label: 'descent index status', size: 16, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
     device.lost.then((info) => {
@@ -183,7 +185,10 @@ export class WebGPUContext {
     if (!(s instanceof GPUStorage)) throw typeError('free', 's', 'a tensor of the webgpu backend', s);
     if (s.freed) return;
     const b = s.take();
-    if (!this.lost && !this.destroyed) this.storagePool.release(b);
+    if (this.lost || this.destroyed) return;
+    this.storagePool.release(b);
+    // Idle buffers the unsubmitted batch uses survived the eviction: retry after its submit.
+    if (this.storagePool.evict()) this.batch.afterSubmit(() => this.storagePool.evict());
   }
 
   /** A binding of a whole buffer, capped at the binding limit. */

@@ -3,7 +3,8 @@
 // Contract. A request for n bytes gets a buffer from the bucket of the smallest size
 // class ≥ n; size classes are 256 B and then four per power of two (2^k·{1, 1.25, 1.5,
 // 1.75}), so at most 25% of a buffer is slack. Released buffers return to their bucket
-// and are reused; idle buffers above `maxIdleBytes` are destroyed, oldest first. Storage
+// and are reused; idle buffers above `maxIdleBytes` are destroyed, oldest first, except those
+// the unsubmitted command batch still uses (destroyed after its submit). Storage
 // buffers and map-read staging buffers have separate pools (their usages differ).
 // Allocation failures surface as GPUOutOfMemoryError through the device's error scopes.
 
@@ -39,7 +40,7 @@ export class BufferPool {
     private readonly device: GPUDevice,
     private readonly usage: number,
     private readonly label: string,
-    private readonly maxIdleBytes: number,
+    readonly maxIdleBytes: number,
     private readonly onCreate: (buffer: GPUBuffer, bytes: number) => void,
   ) {}
 
@@ -60,6 +61,12 @@ export class BufferPool {
     return buffer;
   }
 
+  /**
+   * Whether the unsubmitted command batch uses a buffer. Such a buffer may be handed out again
+   * (commands in one batch run in order) but never destroyed before the batch is submitted.
+   */
+  busy: (buffer: GPUBuffer) => boolean = () => false;
+
   release(buffer: GPUBuffer): void {
     const size = buffer.size;
     let list = this.free.get(size);
@@ -67,14 +74,28 @@ export class BufferPool {
     list.push(buffer);
     this.idle.push(buffer);
     this.idleBytes += size;
-    while (this.idleBytes > this.maxIdleBytes && this.idle.length > 0) {
-      const old = this.idle.shift()!;
+    this.evict();
+  }
+
+  /**
+   * Destroys idle buffers, oldest first, until the idle bytes fit `budget`, skipping busy
+   * ones. Returns whether the pool is still over budget (call again after the next submit).
+   */
+  evict(budget = this.maxIdleBytes): boolean {
+    for (let i = 0; i < this.idle.length && this.idleBytes > budget; ) {
+      const old = this.idle[i]!;
+      if (this.busy(old)) {
+        i++;
+        continue;
+      }
+      this.idle.splice(i, 1);
       const l = this.free.get(old.size)!;
       l.splice(l.indexOf(old), 1);
       this.idleBytes -= old.size;
       this.allocatedBytes -= old.size;
       old.destroy();
     }
+    return this.idleBytes > budget;
   }
 
   /** Bytes held idle in the pool. */
@@ -82,15 +103,9 @@ export class BufferPool {
     return this.idleBytes;
   }
 
-  /** Destroys every idle buffer. */
+  /** Destroys every idle buffer that the unsubmitted batch does not use. */
   trim(): void {
-    for (const b of this.idle) {
-      this.allocatedBytes -= b.size;
-      b.destroy();
-    }
-    this.idle.length = 0;
-    this.free.clear();
-    this.idleBytes = 0;
+    this.evict(0);
   }
 }
 
