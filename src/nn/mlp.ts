@@ -16,7 +16,9 @@ import { arrayFor } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import type { Act, Backend, BackendName, HostArray } from '../backend/ops.js';
 import { tensor } from '../ops/creation.js';
-import { add, gelu, relu, sigmoid, tanh } from '../ops/elementwise.js';
+import { ACTIVATION_FN, ACTIVATIONS as ACTIVATION_NAMES } from '../ops/activations.js';
+import type { Activation } from '../ops/activations.js';
+import { add } from '../ops/elementwise.js';
 import { linear, matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/views.js';
 import { fmt } from '../shape.js';
@@ -26,15 +28,12 @@ import type { InitOptions } from './init.js';
 import { ParamLayout } from './layout.js';
 import type { Range } from './layout.js';
 
-export type Activation = 'relu' | 'tanh' | 'gelu' | 'sigmoid' | 'identity';
+export type { Activation } from '../ops/activations.js';
 
-const ACTIVATIONS: Record<Activation, { fused: Act; fn: (x: Tensor) => Tensor }> = {
-  relu: { fused: 'relu', fn: relu },
-  tanh: { fused: 'tanh', fn: tanh },
-  gelu: { fused: 'gelu', fn: gelu },
-  sigmoid: { fused: 'sigmoid', fn: sigmoid },
-  identity: { fused: 'none', fn: (x) => x },
-};
+/** Each activation's fused matmul epilogue and its plain function (ops/activations.ts). */
+const ACTIVATIONS: Record<Activation, { fused: Act; fn: (x: Tensor) => Tensor }> = Object.fromEntries(
+  ACTIVATION_NAMES.map((a) => [a, { fused: a === 'identity' ? 'none' : a, fn: ACTIVATION_FN[a] }]),
+) as Record<Activation, { fused: Act; fn: (x: Tensor) => Tensor }>;
 
 export interface MLPOptions {
   /** The hidden layers' activation (default relu). */

@@ -12,7 +12,9 @@
 // gᵀ(M·g) from the autodiff operators).
 
 import { zeros } from '../ops/creation.js';
-import { add, cast, exp, gelu, geluGrad, mul, relu, sigmoid, square, step, sub, tanh } from '../ops/elementwise.js';
+import { ACTIVATION_D1, ACTIVATION_D2, ACTIVATION_FN } from '../ops/activations.js';
+import type { Activation } from '../ops/activations.js';
+import { add, cast, mul, square, sub } from '../ops/elementwise.js';
 import { linear, matmul } from '../ops/matmul.js';
 import { oneHot, softmax } from '../ops/nn.js';
 import { sum } from '../ops/reduce.js';
@@ -20,7 +22,7 @@ import { concat, reshape, slice } from '../ops/views.js';
 import { keep, tidy } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import type { Range } from './layout.js';
-import type { Activation, MLP } from './mlp.js';
+import type { MLP } from './mlp.js';
 
 export interface QuadraticBatch {
   x: Tensor;
@@ -28,24 +30,16 @@ export interface QuadraticBatch {
   y: Tensor;
 }
 
-/** What each layer's activation contributes: σ′(z) and σ″(z) (null where σ″ = 0) from z and h = σ(z). */
-const DERIVATIVES: Record<Activation, (z: Tensor, h: Tensor) => { d1: Tensor | null; d2: Tensor | null }> = {
-  identity: () => ({ d1: null, d2: null }),
-  relu: (z) => ({ d1: step(z), d2: null }),
-  tanh: (_, h) => {
-    const d1 = sub(1, square(h));
-    return { d1, d2: mul(mul(h, d1), -2) };
-  },
-  sigmoid: (_, h) => {
-    const d1 = mul(h, sub(1, h));
-    return { d1, d2: mul(d1, sub(1, mul(h, 2))) };
-  },
-  // gelu″(z) = φ(z)·(2 − z²), φ the standard normal density.
-  gelu: (z) => {
-    const z2 = square(z);
-    return { d1: geluGrad(z), d2: mul(mul(exp(mul(z2, -0.5)), 1 / Math.sqrt(2 * Math.PI)), sub(2, z2)) };
-  },
-};
+/**
+ * What each layer's activation contributes: σ′(z) and σ″(z) (null where σ′ = 1 or σ″ = 0)
+ * from z and h = σ(z), by the one derivative table the autodiff rules also use.
+ */
+function derivatives(act: Activation, z: Tensor, h: Tensor): { d1: Tensor | null; d2: Tensor | null } {
+  if (act === 'identity') return { d1: null, d2: null };
+  const d1 = ACTIVATION_D1[act](z, h);
+  const second = ACTIVATION_D2[act];
+  return { d1, d2: second ? second(z, h, d1) : null };
+}
 
 interface Primal {
   /** h_0 = x, h_1, ..., h_{L−1}. */
@@ -75,8 +69,8 @@ export function mlpQuadraticForms(model: MLP, params: Tensor, batches: readonly 
       const d1: (Tensor | null)[] = [], d2: (Tensor | null)[] = [];
       let z = linear(b.x, layout.view(params, 'W1'), layout.view(params, 'b1'));
       for (let l = 1; l < L; l++) {
-        const hl = ACT[model.activation](z);
-        const d = DERIVATIVES[model.activation](z, hl);
+        const hl = ACTIVATION_FN[model.activation](z);
+        const d = derivatives(model.activation, z, hl);
         h.push(hl);
         d1.push(d.d1);
         d2.push(d.d2);
@@ -154,8 +148,6 @@ export function mlpQuadraticForms(model: MLP, params: Tensor, batches: readonly 
     },
   };
 }
-
-const ACT: Record<Activation, (z: Tensor) => Tensor> = { relu, tanh, sigmoid, gelu, identity: (z) => z };
 
 /** t·w for probe rows t [b, rows, in] against a matrix w [in, out]: one product over all rows. */
 function rowsTimes(t: Tensor, w: Tensor): Tensor {

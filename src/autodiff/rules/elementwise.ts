@@ -7,9 +7,10 @@ import { sameShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import type { Entry } from '../tape.js';
 import {
-  add, cast, cos, div, exp, geluGrad, greater, greaterEqual, less, lessEqual, log, mul, neg, pow,
-  reciprocal, sigmoid, sign, sin, square, step, sub, where,
+  add, cast, cos, div, greater, greaterEqual, less, lessEqual, log, mul, neg, pow,
+  reciprocal, sigmoid, sign, sin, square, sub, where,
 } from '../../ops/elementwise.js';
+import { ACTIVATION_D1, ACTIVATION_D2 } from '../../ops/activations.js';
 import { broadcastTo, reshape } from '../../ops/views.js';
 import { sum } from '../../ops/reduce.js';
 import type { BinaryOp, UnaryOp } from '../../backend/ops.js';
@@ -52,8 +53,6 @@ export function addAll(ts: readonly (Tensor | null)[]): Tensor | null {
   return acc;
 }
 
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-
 /** f′(x) for each unary op, from x and y = f(x); null for the piecewise-constant ones (f′ = 0). */
 const DERIVATIVE: { [K in Exclude<UnaryOp, 'neg'>]: ((x: Tensor, y: Tensor) => Tensor) | null } = {
   abs: (x) => sign(x),
@@ -63,12 +62,12 @@ const DERIVATIVE: { [K in Exclude<UnaryOp, 'neg'>]: ((x: Tensor, y: Tensor) => T
   rsqrt: (_, y) => mul(mul(y, square(y)), -0.5),
   square: (x) => mul(x, 2),
   reciprocal: (_, y) => neg(square(y)),
-  relu: (x) => step(x),
-  tanh: (_, y) => sub(1, square(y)),
-  sigmoid: (_, y) => mul(y, sub(1, y)),
-  gelu: (x) => geluGrad(x),
-  // gelu″(x) = φ(x)·(2 − x²) with φ the standard normal density.
-  gelugrad: (x) => { const x2 = square(x); return mul(mul(exp(mul(x2, -0.5)), INV_SQRT_2PI), sub(2, x2)); },
+  // The activations' derivatives are the one table nn/quadratic.ts also uses (ops/activations.ts).
+  relu: ACTIVATION_D1.relu,
+  tanh: ACTIVATION_D1.tanh,
+  sigmoid: ACTIVATION_D1.sigmoid,
+  gelu: ACTIVATION_D1.gelu,
+  gelugrad: (x) => ACTIVATION_D2.gelu(x),
   sin: (x) => cos(x),
   cos: (x) => neg(sin(x)),
   log1p: (x) => reciprocal(add(x, 1)),
