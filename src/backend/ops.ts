@@ -120,6 +120,33 @@ export interface OptimArgs {
   readonly variant: number;
 }
 
+/**
+ * Refuses optimizer arguments that share memory where the fused step writes: p and every state
+ * buffer are written in place, so none may overlap another argument (p, g, a state, norms).
+ * Every backend calls this first, so aliasing (e.g. `new SGD(x).step(x)`) gets one message
+ * everywhere instead of a backend-specific outcome.
+ */
+export function checkOptimArgs(op: OptimOp, a: OptimArgs): void {
+  const G = a.bounds.length - 1;
+  const whole = a.replicas * a.size;
+  const args: { name: string; c: Contig; n: number; writes: boolean }[] = [
+    { name: 'p', c: a.p, n: whole, writes: true },
+    { name: 'g', c: a.g, n: whole, writes: false },
+    ...a.state.map((c, i) => ({ name: `state[${i}]`, c, n: op === 'adagradNormStep' ? a.replicas * G : whole, writes: true })),
+    ...(a.norms ? [{ name: 'norms', c: a.norms, n: a.replicas * G, writes: false }] : []),
+  ];
+  for (let i = 0; i < args.length; i++) {
+    for (let j = 0; j < args.length; j++) {
+      const x = args[i]!, y = args[j]!;
+      if (i === j || !x.writes || x.c.s !== y.c.s || x.n === 0 || y.n === 0) continue;
+      if (j < i && y.writes) continue; // each writable pair once
+      if (x.c.offset < y.c.offset + y.n && y.c.offset < x.c.offset + x.n) {
+        throw new RangeError(`${op}: expected an output that shares no memory with '${y.name}' for '${x.name}' but received a view overlapping '${y.name}' (the step writes '${x.name}' in place)`);
+      }
+    }
+  }
+}
+
 export interface OpSignatures {
   /** A new storage of `size` elements, each `value`. */
   fill(size: number, value: number, dtype: DType): Storage;

@@ -6,6 +6,7 @@
 import { arrayFor } from '../../dtype.js';
 import { host, HostStorage } from '../host.js';
 import type { Contig, OpSignatures, OptimArgs, OptimOp, Storage } from '../ops.js';
+import { checkOptimArgs } from '../ops.js';
 import { optim as referenceOptim } from '../reference/optim.js';
 import { loadNative, NativeLoadError } from './load.js';
 import type { NativeAddon } from './native.js';
@@ -46,6 +47,7 @@ function f32(fn: string, arg: string, s: Storage): Float32Array {
 
 function step(op: OptimOp) {
   return (a: OptimArgs): void => {
+    checkOptimArgs(op, a);
     if (a.p.s.dtype === 'float64') return referenceOptim[op](a);
     if (a.state.length > 3) throw new RangeError(`${op}: expected at most 3 state buffers but received ${a.state.length}`);
     const st: (Contig | undefined)[] = [a.state[0], a.state[1], a.state[2]];

@@ -11,7 +11,7 @@
 import { arrayFor } from '../../dtype.js';
 import { host, HostStorage } from '../host.js';
 import type { Contig, OpSignatures, OptimArgs, OptimOp, Storage } from '../ops.js';
-import { OPTIM_HYPER, RMSPROP_VARIANT } from '../ops.js';
+import { checkOptimArgs, OPTIM_HYPER, RMSPROP_VARIANT } from '../ops.js';
 
 type Arr = Float32Array | Float64Array | Int32Array;
 type Rec = Readonly<Record<string, number>>;
@@ -39,6 +39,7 @@ export function clipScale(clip: number, norms: Arr | null, normsOffset: number, 
  */
 function visit(op: OptimOp, a: OptimArgs, body: (i: number, h: Rec, s: number) => void,
   pre?: (r: number, j: number, h: Rec, s: number) => void): void {
+  checkOptimArgs(op, a);
   const G = a.bounds.length - 1;
   const norms = a.norms ? host(a.norms.s).data : null;
   for (let r = 0; r < a.replicas; r++) {

@@ -12,7 +12,7 @@
 // slot (two writable bindings may not share a buffer). optimSumSq's partial sums live in a
 // pooled tensor allocation, not a second temporary, so the two can never be one buffer.
 
-import { OPTIM_HYPER, RMSPROP_VARIANT } from '../../ops.js';
+import { checkOptimArgs, OPTIM_HYPER, RMSPROP_VARIANT } from '../../ops.js';
 import type { Contig, OpSignatures, OptimArgs, OptimOp, Storage } from '../../ops.js';
 import type { WebGPUContext } from '../context.js';
 import { USAGE } from '../pool.js';
@@ -73,6 +73,7 @@ export function optim(ctx: WebGPUContext): Pick<OpSignatures, 'optimSumSq' | Opt
   }
 
   function step(op: OptimOp, a: OptimArgs): void {
+    checkOptimArgs(op, a);
     const k = STEPS[op], K = OPTIM_HYPER[op].length;
     const G = a.bounds.length - 1, records = a.replicas * G, total = a.replicas * a.size;
     if (a.state.length !== k.expected(a)) throw new RangeError(`${op}: expected ${k.expected(a)} state buffers for variant ${a.variant} but received ${a.state.length}`);
@@ -83,6 +84,16 @@ export function optim(ctx: WebGPUContext): Pick<OpSignatures, 'optimSumSq' | Opt
     for (let i = 0; i < records; i++) clips ||= a.hyper[i * K] !== 0;
     if ((clips || op === 'adagradNormStep') && !a.norms) throw new TypeError(`${op}: expected the squared group norms for 'norms' (a clip or the op needs them) but received undefined`);
     const p = f32(op, 'p', a.p), g = f32(op, 'g', a.g);
+    // WebGPU validates usage per buffer: a written binding may not share its buffer with any
+    // other binding of the dispatch, even at disjoint offsets.
+    const named: [string, Storage][] = [['p', a.p.s], ['g', a.g.s], ...a.state.map((c, i): [string, Storage] => [`state[${i}]`, c.s])];
+    for (let i = 0; i < named.length; i++) {
+      for (let j = i + 1; j < named.length; j++) {
+        if (named[i]![1] === named[j]![1] && (i !== 1 || j !== 1)) {
+          throw new RangeError(`${op}: expected '${named[i]![0]}' and '${named[j]![0]}' in different tensors on the webgpu backend (the step writes one of them in place) but both are views of one buffer`);
+        }
+      }
+    }
     const slots: (GPUStorage | GPUBuffer)[] = Array.from({ length: k.slots }, (_, i) => (a.state[i] ? f32(op, `state[${i}]`, a.state[i]!) : spare(i)));
     const so = [0, 1, 2].map((i) => u32(op, `state[${i}] offset`, a.state[i]?.offset ?? 0));
     const tables = new Uint32Array(G + 1 + records * K);
