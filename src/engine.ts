@@ -14,6 +14,8 @@ export { cpu, setThreads, getThreads, cpuInfo, tridiagEig, tridiagEigSync, Nativ
 export type { CpuInfo, EigResult, Isa } from './backend/cpu/index.js';
 export { Tensor, tidy, keep, dispose } from './tensor.js';
 export { Rng, philox4x32 } from './random.js';
+export { stream, streamPurpose, STREAM_PURPOSES, STREAM_INDEX_BITS, STREAM_INDEX_LIMIT } from './random.js';
+export type { StreamPurpose } from './random.js';
 export * from './ops/creation.js';
 export * from './ops/views.js';
 export * from './ops/elementwise.js';
@@ -45,3 +47,4 @@ export * from './data/index.js';
 export * from './io/index.js';
 export * from './linalg/index.js';
 export * from './optim/index.js';
+export * from './stats/index.js';

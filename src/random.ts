@@ -9,6 +9,12 @@
 // (0,1) and (2,3) of the block, so element g is a function of (seed, stream, g) alone.
 // Rademacher signs are the exception to one word per element: they take one bit each
 // (see rademacher()), still a function of (seed, stream, g) alone.
+//
+// Stream registry. The 32-bit stream word is split into a purpose (its top 6 bits) and an
+// index within that purpose (its low 26 bits): stream(purpose, index) = code·2^26 + index.
+// Code 0 (streams 0 … 2^26 − 1) is left to callers that pass raw stream numbers; every named
+// purpose has its own code ≥ 1, so two purposes can never meet whatever their indices
+// (see STREAM_PURPOSES and stream()).
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -186,4 +192,56 @@ export class Rng {
       if (w < limit) return w % bound;
     }
   }
+}
+
+/**
+ * The purposes that own a range of Philox streams, each with its code (the stream word's top 6
+ * bits). 'init': parameter initialisation (index = parameter); 'shuffle': minibatch
+ * permutations (index = epoch); 'probes': random probes of the spectrum estimators (index =
+ * estimator); 'data': synthetic data sets; 'stats': resampling in the statistics (bootstrap);
+ * 'paper1' … 'paper21': each algorithm's own noise (PAPERS.md numbering).
+ */
+export const STREAM_PURPOSES = Object.freeze({
+  init: 1, shuffle: 2, probes: 3, data: 4, stats: 5,
+  paper1: 11, paper2: 12, paper3: 13, paper4: 14, paper5: 15, paper6: 16, paper7: 17,
+  paper8: 18, paper9: 19, paper10: 20, paper11: 21, paper12: 22, paper13: 23, paper14: 24,
+  paper15: 25, paper16: 26, paper17: 27, paper18: 28, paper19: 29, paper20: 30, paper21: 31,
+} as const);
+
+/** A named purpose of the stream registry. */
+export type StreamPurpose = keyof typeof STREAM_PURPOSES;
+
+/** Bits of the stream word given to the index within a purpose. */
+export const STREAM_INDEX_BITS = 26;
+
+/** Streams per purpose: indices run over [0, STREAM_INDEX_LIMIT). */
+export const STREAM_INDEX_LIMIT = 2 ** STREAM_INDEX_BITS;
+
+/**
+ * The Philox stream for `index` within `purpose`: code(purpose)·2^26 + index, so the ranges of
+ * two purposes are disjoint (and disjoint from the raw streams 0 … 2^26 − 1 that callers may
+ * still pass by number).
+ * @example
+ * randomNormal([R, d], { seed, stream: stream('paper3', 0) }); // paper 3's noise, stream 0
+ * stream('init', 2); // parameter 2's initialisation stream
+ */
+export function stream(purpose: StreamPurpose, index = 0): number {
+  const code = (STREAM_PURPOSES as Record<string, number>)[purpose as string];
+  if (typeof purpose !== 'string' || code === undefined || !Object.hasOwn(STREAM_PURPOSES, purpose)) {
+    throw new TypeError(`stream: expected one of ${Object.keys(STREAM_PURPOSES).map((k) => `'${k}'`).join(', ')} for 'purpose' but received ${typeof purpose === 'string' ? `'${purpose}'` : String(purpose)}`);
+  }
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= STREAM_INDEX_LIMIT) {
+    throw new RangeError(`stream: expected an integer in [0, 2^26) for 'index' but received ${String(index)}`);
+  }
+  return code * STREAM_INDEX_LIMIT + index;
+}
+
+/** The purpose and index a stream word belongs to (purpose undefined for the raw range, code 0). */
+export function streamPurpose(s: number): { purpose: StreamPurpose | undefined; index: number } {
+  if (!Number.isInteger(s) || s < 0 || s > 0xffffffff) {
+    throw new RangeError(`streamPurpose: expected a u32 for 's' but received ${s}`);
+  }
+  const code = Math.floor(s / STREAM_INDEX_LIMIT);
+  const entry = Object.entries(STREAM_PURPOSES).find(([, c]) => c === code);
+  return { purpose: entry?.[0] as StreamPurpose | undefined, index: s % STREAM_INDEX_LIMIT };
 }
