@@ -40,6 +40,8 @@ export type { Model } from './nn/model.js';
 export { softmaxCrossEntropy, mse, logisticLoss } from './nn/losses.js';
 export type { Loss, LossOptions, Reduction } from './nn/losses.js';
 export { perExampleLosses, perExampleGradients } from './nn/perexample.js';
+export { classificationMetrics } from './nn/metrics.js';
+export type { ClassificationMetrics, LabelledRows, MetricsOptions } from './nn/metrics.js';
 export { modelHessian, modelGGN } from './nn/curvature.js';
 export { mlpQuadraticForms } from './nn/quadratic.js';
 export type { DataBatch, ModelCurvatureOptions } from './nn/curvature.js';
