@@ -5,3 +5,4 @@ export { defineExperiment, check, resolveSettings, runExperiment, RESULT_SCHEMA 
 export type { Check, Experiment, ExperimentContext, ExperimentOutput, ExperimentResult, Json, PaperRef, RunOptions, Series, SeriesPoint, StageStore } from './experiment.js';
 export { EXPERIMENTS, findExperiment } from './registry.js';
 // papers: one export line per paper folder, in PAPERS.md order
+export * from './cbo/index.js';

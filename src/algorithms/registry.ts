@@ -2,9 +2,11 @@
 // folder exports its experiments; add one import and one entry here per experiment.
 
 import type { Experiment } from './experiment.js';
+import { cboExperiment } from './cbo/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
+  cboExperiment,
 ] as readonly Experiment[];
 
 /** The experiment registered under `name`, or a RangeError listing the names. */
