@@ -20,3 +20,5 @@ export type { ProbeDistribution, ProbeOptions } from './probes.js';
 export { tridiagEig, tridiagEigReference, setNativeTridiagEig, tridiagEigImplementation } from './tridiag.js';
 export type { TridiagEigOptions, TridiagEigResult, TridiagEigFn } from './tridiag.js';
 export { symEig, householderQ, randomOrthogonal, gramOrthonormaliser } from './dense.js';
+export { cholesky, choleskySolve, solve, inverse, svd, lstsq, cond } from './solve.js';
+export type { CholeskyOptions, SVDResult, LstsqOptions, LstsqResult } from './solve.js';
