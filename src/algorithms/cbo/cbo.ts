@@ -11,7 +11,7 @@
 
 import {
   Tensor, abs, add, checkFinite, checkInt, cos, div, exp, grad, max, maximum, min, mul, neg, randomNormal, rangeError,
-  reshape, sign, slice, sqrt, square, sub, sum, tidy, typeError, keep,
+  reshape, sign, slice, sqrt, stream, square, sub, sum, tidy, typeError, keep,
 } from '../../engine.js';
 
 /** A gradient-free objective: one value per row of X [M, d]. */
@@ -20,9 +20,9 @@ export type Objective = (x: Tensor) => Tensor;
 /** How the exploration noise scales with the distance to the consensus point. */
 export type CboNoise = 'isotropic' | 'anisotropic';
 
-/** The Philox stream of paper 3's noise (the value of stream('paper3', k) in src/random.ts). */
+/** The Philox stream of paper 3's noise number k: stream('paper3', k). */
 export function cboStream(k = 0): number {
-  return 13 * 2 ** 26 + k;
+  return stream('paper3', k);
 }
 
 /**
