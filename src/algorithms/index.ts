@@ -6,3 +6,5 @@ export type { Check, Experiment, ExperimentContext, ExperimentOutput, Experiment
 export { EXPERIMENTS, findExperiment } from './registry.js';
 // papers: one export line per paper folder, in PAPERS.md order
 export * from './cbo/index.js';
+export * from './sso/index.js';
+export * from './compositional-nll/index.js';

@@ -14,14 +14,15 @@
 import { DescentError } from '../errors.js';
 import { keep, Tensor } from '../tensor.js';
 import { setTracer } from '../trace.js';
-import type { Tracer } from '../trace.js';
+import type { RecordedOp, RecordedOps, Tracer } from '../trace.js';
 import { isNonDifferentiable, ruleFor } from './rules/index.js';
 import type { Rule } from './rules/index.js';
 
-export interface Entry {
-  readonly op: string;
+/** One recorded application of op K, its attributes typed by RecordedOps[K]. */
+export interface EntryOf<K extends RecordedOp> {
+  readonly op: K;
   readonly rule: Rule;
-  readonly attrs: Readonly<Record<string, any>>;
+  readonly attrs: RecordedOps[K];
   /** The inputs as recorded (views owned by the tape). */
   readonly inputs: readonly Tensor[];
   /** The tape's variable id of each input, or -1 for an input that does not depend on the leaf. */
@@ -29,6 +30,12 @@ export interface Entry {
   readonly output: Tensor;
   readonly outId: number;
 }
+
+/** An entry of any op, for code that reads only its inputs and output. */
+export type AnyEntry = EntryOf<RecordedOp>;
+
+/** A recorded entry: a union over the ops, so testing `e.op` narrows `e.attrs`. */
+export type Entry = { [K in RecordedOp]: EntryOf<K> }[RecordedOp];
 
 export interface LeafRange {
   readonly begin: number;
@@ -61,18 +68,20 @@ export class Tape implements Tracer {
     return this.entries.length + 1;
   }
 
-  record(op: string, inputs: readonly Tensor[], output: Tensor, attrs: Readonly<Record<string, unknown>>): void {
+  record<K extends RecordedOp>(op: K, inputs: readonly Tensor[], output: Tensor, attrs: RecordedOps[K]): void {
     if (this.disposed || isNonDifferentiable(op, inputs, output)) return;
     const inIds = inputs.map((t) => this.ids.get(t) ?? -1);
     if (this.range && op === 'slice' && inIds[0] === LEAF) {
-      const b = (attrs.begin as number[])[0]!, s = (attrs.size as number[])[0]!;
+      const { begin, size } = attrs as RecordedOps['slice'];
+      const b = begin[0]!, s = size[0]!;
       if (b + s <= this.range.begin || b >= this.range.end) inIds[0] = -1;
     }
     if (inIds.every((id) => id < 0)) return;
     const rule = ruleFor(op, inputs);
     if (!rule) throw new DescentError(`autodiff: no derivative rule for op '${op}' (it was applied to a tensor being differentiated)`);
     const outId = this.entries.length + 1;
-    this.entries.push({ op, rule, attrs, inputs: inputs.map((t) => this.own(t)), inIds, output: this.own(output), outId });
+    // op and attrs arrive together from record<K>(), so the pair is an EntryOf<K>.
+    this.entries.push({ op, rule, attrs, inputs: inputs.map((t) => this.own(t)), inIds, output: this.own(output), outId } as EntryOf<K> as Entry);
     this.ids.set(output, outId);
   }
 

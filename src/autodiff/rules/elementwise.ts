@@ -5,7 +5,7 @@
 
 import { sameShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
-import type { Entry } from '../tape.js';
+import type { AnyEntry } from '../tape.js';
 import {
   add, cast, cos, div, greater, greaterEqual, less, lessEqual, log, mul, neg, pow,
   reciprocal, sigmoid, sign, sin, square, sub, where,
@@ -42,7 +42,7 @@ export function align(t: Tensor, rank: number, lead: Lead): Tensor {
 }
 
 /** The shape of the output's tangent: the probe axis (if any), then the output's shape. */
-export function tangentShape(e: Entry, lead: Lead, t: Tensor): number[] {
+export function tangentShape(e: AnyEntry, lead: Lead, t: Tensor): number[] {
   return [...t.shape.slice(0, lead), ...e.output.shape];
 }
 
@@ -87,14 +87,14 @@ function unaryRule(op: string): Rule {
     return { vjp: (_e, g) => [neg(g)], jvp: (_e, [t]) => neg(t!) };
   }
   const d = DERIVATIVE[op as keyof typeof DERIVATIVE]!;
-  const derivative = (e: Entry, memo: Memo) => memo('d', () => d(e.inputs[0]!, e.output));
+  const derivative = (e: AnyEntry, memo: Memo) => memo('d', () => d(e.inputs[0]!, e.output));
   return {
     vjp: (e, g, _needs, memo) => [mul(g, derivative(e, memo))],
     jvp: (e, [t], memo) => mul(t!, derivative(e, memo)),
   };
 }
 
-export const unaryRules: Record<string, Rule> = Object.fromEntries(UNARY_DIFFERENTIABLE.map((op) => [op, unaryRule(op)]));
+export const unaryRules: Readonly<Record<string, Rule>> = Object.fromEntries(UNARY_DIFFERENTIABLE.map((op) => [op, unaryRule(op)]));
 
 /** ∂y/∂a and ∂y/∂b of a binary op y = op(a, b), as tensors broadcastable to y. */
 type Partials = (a: Tensor, b: Tensor, y: Tensor, which: 0 | 1) => Tensor;
@@ -152,7 +152,7 @@ function binaryRule(op: string): Rule {
       };
     default: {
       const p = PARTIALS[op as keyof typeof PARTIALS]!;
-      const partial = (e: Entry, w: 0 | 1, memo: Memo) => memo(`d${w}`, () => p(e.inputs[0]!, e.inputs[1]!, e.output, w));
+      const partial = (e: AnyEntry, w: 0 | 1, memo: Memo) => memo(`d${w}`, () => p(e.inputs[0]!, e.inputs[1]!, e.output, w));
       return {
         vjp: (e, g, needs, memo) => [0, 1].map((w) => (needs[w] ? unbroadcast(mul(g, partial(e, w as 0 | 1, memo)), e.inputs[w]!.shape) : null)),
         jvp: (e, t, memo, lead) => expand(
@@ -187,7 +187,7 @@ export const whereRule: Rule = {
 };
 
 /** cast between float types: the derivative is cast back. */
-export const castRule: Rule = {
+export const castRule: Rule<'cast'> = {
   vjp: (e, g) => [cast(g, e.attrs.from)],
   jvp: (e, [t]) => cast(t!, e.output.dtype),
 };

@@ -51,7 +51,7 @@ function blockProduct(t: Tensor, b: Tensor): Tensor {
   return reshape(matmul(reshape(t, [-1, k]), b), [...t.shape.slice(0, -1), b.shape[1]!]);
 }
 
-export const matmulRules: Record<string, Rule> = {
+export const matmulRules: { readonly [K in 'matmul' | 'linear']: Rule<K> } = {
   matmul: {
     vjp: (e, g, needs) => {
       const [a, b] = e.inputs as [Tensor, Tensor];

@@ -7,7 +7,7 @@ import { gather, scatterAdd } from '../../ops/nn.js';
 import { sum } from '../../ops/reduce.js';
 import type { Rule } from './types.js';
 
-export const nnRules: Record<string, Rule> = {
+export const nnRules: { readonly [K in 'softmax' | 'logSoftmax' | 'gather' | 'scatterAdd']: Rule<K> } = {
   // y = softmax(x): x̄ = y ⊙ (ȳ − Σ ȳ⊙y), ẏ = y ⊙ (ẋ − Σ ẋ⊙y).
   softmax: {
     vjp: (e, g) => [mul(e.output, sub(g, sum(mul(g, e.output), -1, true)))],

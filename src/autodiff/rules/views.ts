@@ -11,7 +11,7 @@ import type { Lead, Rule } from './types.js';
 
 const shift = (axis: number, lead: Lead) => (axis < 0 ? axis : axis + lead);
 
-export const viewRules: Record<string, Rule> = {
+export const viewRules: { readonly [K in 'contiguous' | 'reshape' | 'permute' | 'slice' | 'broadcastTo' | 'concat']: Rule<K> } = {
   contiguous: {
     vjp: (_e, g) => [g],
     jvp: (_e, [t]) => contiguous(t!),
@@ -22,12 +22,12 @@ export const viewRules: Record<string, Rule> = {
   },
   permute: {
     vjp: (e, g) => {
-      const perm = e.attrs.perm as number[];
+      const perm = e.attrs.perm;
       const inverse = perm.slice();
       perm.forEach((p, i) => { inverse[p] = i; });
       return [permute(g, inverse)];
     },
-    jvp: (e, [t], _memo, lead) => permute(t!, [...(lead ? [0] : []), ...(e.attrs.perm as number[]).map((p) => p + lead)]),
+    jvp: (e, [t], _memo, lead) => permute(t!, [...(lead ? [0] : []), ...e.attrs.perm.map((p) => p + lead)]),
   },
   slice: {
     vjp: (e, g) => [{ kind: 'piece', value: g, begin: e.attrs.begin, size: e.attrs.size, inShape: e.attrs.inShape }],
@@ -39,7 +39,7 @@ export const viewRules: Record<string, Rule> = {
   },
   concat: {
     vjp: (e, g, needs) => {
-      const axis = e.attrs.axis as number, sizes = e.attrs.sizes as number[];
+      const { axis, sizes } = e.attrs;
       let at = 0;
       return sizes.map((s, i) => {
         const begin = g.shape.map((_, j) => (j === axis ? at : 0)), size = g.shape.map((d, j) => (j === axis ? s : d));
