@@ -7,4 +7,5 @@ export { EXPERIMENTS, findExperiment } from './registry.js';
 // papers: one export line per paper folder, in PAPERS.md order
 export * from './cbo/index.js';
 export * from './sso/index.js';
+export * from './diffgrad/index.js';
 export * from './compositional-nll/index.js';

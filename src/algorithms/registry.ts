@@ -4,12 +4,14 @@
 import type { Experiment } from './experiment.js';
 import { cboExperiment } from './cbo/index.js';
 import { ssoExperiment } from './sso/index.js';
+import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
   cboExperiment,
   ssoExperiment,
+  diffgradExperiment,
   compositionalNllExperiment,
 ] as readonly Experiment[];
 

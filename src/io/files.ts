@@ -12,7 +12,7 @@
 // `findPackageRoot` locates descent's own folder (the one whose package.json is named
 // "descent") from a module URL, which works from src/ under tsx and from dist/src/ after tsc.
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, gunzip, gunzipSync } from 'node:zlib';
@@ -196,14 +196,39 @@ export function readMaybeGzipPrefix(fn: string, path: string, enough: (head: Uin
   return { ...readMaybeGzip(fn, path, hint), complete: true };
 }
 
+/** A file that could not be written (a full or read-only disk, a missing folder). `path` names it. */
+export class WriteError extends DescentError {
+  constructor(message: string, readonly path: string, readonly code: string | undefined) {
+    super(message);
+  }
+}
+
 /**
  * Writes `data` to `path` atomically: to a temporary name beside it, then renamed, so a
  * reader (or a run resumed after a kill) sees the old file or the new one, never a part.
+ * A failed write (ENOSPC, EROFS, a missing folder...) removes the temporary file and throws
+ * a WriteError naming `fn` and `path` (never the temporary name) with the system's reason.
  */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
+export function writeAtomic(path: string, data: string | Uint8Array, fn = 'writeAtomic'): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Nothing was created, or it is already gone.
+    }
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? `the folder ${dirname(path)} does not exist`
+      : err.code === 'ENOSPC' ? 'no space left on the device'
+      : err.code === 'EROFS' ? 'the file system is read-only'
+      : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied'
+      : err.code === 'EDQUOT' ? 'the disk quota is exhausted'
+      : err.message;
+    throw new WriteError(`${fn}: cannot write ${path}: ${why}${err.code ? ` (${err.code})` : ''}`, path, err.code);
+  }
 }
 
 /** The first `n` bytes as hex pairs, for messages about magic numbers. */

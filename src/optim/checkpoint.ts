@@ -50,8 +50,8 @@ export async function saveCheckpoint(path: string, opt: Optimizer, extra: Record
     out[name] = await hostCopy(fn, `extra.${name}`, t);
   }
   const metaJson = JSON.stringify(meta), infoJson = JSON.stringify(info ?? {});
-  writeAtomic(path, encodeSafetensors(out, { [META_KEY]: metaJson, [INFO_KEY]: infoJson }, fn));
-  writeAtomic(checkpointJsonPath(path), `${JSON.stringify({ optimizer: meta, info: info ?? {} }, null, 2)}\n`);
+  writeAtomic(path, encodeSafetensors(out, { [META_KEY]: metaJson, [INFO_KEY]: infoJson }, fn), fn);
+  writeAtomic(checkpointJsonPath(path), `${JSON.stringify({ optimizer: meta, info: info ?? {} }, null, 2)}\n`, fn);
 }
 
 export interface Checkpoint {

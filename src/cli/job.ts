@@ -1,0 +1,462 @@
+// The job framework: one output folder, one resume policy and one set of file rules for
+// every `descent` command (run, reproduce, train, spectrum).
+//
+// Contract.
+// - The output folder (--out) must be a non-empty path; it is created when missing.
+// - A lock file (`descent.lock`, holding the owner's pid) keeps a second job from running in
+//   the same folder at the same time: the second one is refused, naming the first one's pid.
+//   A lock left by a killed job (its process is gone) is taken over.
+// - The manifest (`descent-job.json`) is the job's commit point: the command, the options
+//   fingerprint (every option that changes the result), the inputs' fingerprints (each input
+//   file's size and SHA-256, so an edited --data or --model file counts as a change), the
+//   job's small JSON state, and for every file the job wrote its size and CRC-32. It is
+//   written atomically after the files it lists, so a kill at any moment leaves a manifest
+//   that describes whole files.
+// - ONE resume policy. Same command, options and inputs → the job resumes from its state
+//   (or, when finished, reuses its outputs). Anything different → a refusal that names each
+//   difference, unless --fresh (also with --quiet: nothing is ever discarded silently).
+//   --fresh deletes only the files the manifest names, never anything else in the folder.
+// - Every state file is verified against the manifest when it is read back: a missing,
+//   truncated, corrupted or swapped file is a refusal with the --fresh hint, never a result.
+// - Every write is atomic (temporary name, rename); the first one that fails stops the job
+//   with an error naming the file, and its temporary file is removed.
+
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, relative, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { DescentError } from '../errors.js';
+import { writeAtomic } from '../io/files.js';
+import type { Json } from '../algorithms/experiment.js';
+import { formatDuration } from './progress.js';
+import { UsageError } from './usage.js';
+
+/** The manifest's schema identifier. */
+export const JOB_SCHEMA = 'descent.job/1';
+export const MANIFEST = 'descent-job.json';
+export const LOCK = 'descent.lock';
+
+/** A job that cannot continue as asked: the folder holds another job, a corrupt state, a lock. */
+export class JobError extends DescentError {
+  override name = 'JobError';
+}
+
+/** An input file's identity: its size and content hash. */
+export interface InputPrint {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+interface FileEntry {
+  bytes: number;
+  crc32: string;
+}
+
+export interface Manifest {
+  schema: typeof JOB_SCHEMA;
+  command: string;
+  options: { [key: string]: Json };
+  inputs: { [option: string]: InputPrint[] };
+  status: 'running' | 'done';
+  state: Json;
+  files: { [name: string]: FileEntry };
+  timings: { [phase: string]: number };
+  runs: number;
+  created: string;
+  updated: string;
+}
+
+const HASH_WHOLE = 256 * 2 ** 20;
+
+/**
+ * The fingerprint of an input file (or of every file in a folder): size and SHA-256 of the
+ * content (files over 256 MiB: of 64 sampled 1 MiB blocks plus the size, which any edit
+ * that changes the length, the head or the tail, or one of the samples, changes).
+ */
+export function fingerprintInput(option: string, path: string): InputPrint[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new UsageError(`${option}: ${path} does not exist`);
+  }
+  if (st.isDirectory()) {
+    return readdirSync(path).sort().filter((f) => statSync(join(path, f)).isFile()).flatMap((f) => fingerprintInput(option, join(path, f)));
+  }
+  const h = createHash('sha256');
+  if (st.size <= HASH_WHOLE) {
+    h.update(readFileSync(path));
+  } else {
+    const fd = openSync(path, 'r');
+    try {
+      const block = Buffer.alloc(2 ** 20);
+      for (let i = 0; i < 64; i++) {
+        const at = Math.floor(((st.size - block.length) * i) / 63);
+        const got = readSync(fd, block, 0, block.length, at);
+        h.update(block.subarray(0, got));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    h.update(`size:${st.size}`);
+  }
+  return [{ path: resolve(path), size: st.size, sha256: h.digest('hex') }];
+}
+
+/** CRC-32 of bytes as 8 hex digits. */
+export function checksum(data: string | Uint8Array): string {
+  return crc32(typeof data === 'string' ? Buffer.from(data) : data).toString(16).padStart(8, '0');
+}
+
+/** True when process `pid` exists (signal 0 probes without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface JobOptions {
+  /** The command as the user typed it: 'train', 'spectrum', 'run diffgrad'. */
+  command: string;
+  out: string;
+  /** Every option that changes the result (JSON values; compared on resume). */
+  options: { [key: string]: Json };
+  /** Input files (or folders) by option name; their content is part of the fingerprint. */
+  inputs?: { [option: string]: string | readonly string[] };
+  fresh?: boolean;
+  quiet?: boolean;
+  /** Where messages go (default: stderr, unless quiet). */
+  log?: (line: string) => void;
+}
+
+function describeValue(v: Json | undefined): string {
+  if (v === undefined) return '(absent)';
+  const s = JSON.stringify(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/**
+ * An open job in its output folder. Open with `Job.open`, which applies the resume policy;
+ * write with `writeFile`, commit state with `commit`, read back with `readFile`/`state`;
+ * end with `finish` (status done) and always `close` (releases the lock).
+ */
+export class Job {
+  readonly dir: string;
+  readonly command: string;
+  /** The job continues from a previous run's state (not necessarily unfinished). */
+  readonly resumed: boolean;
+  private manifest: Manifest;
+  private locked = false;
+  private readonly onExit = () => this.releaseLock();
+  private readonly log: (line: string) => void;
+
+  private constructor(dir: string, manifest: Manifest, resumed: boolean, log: (line: string) => void) {
+    this.dir = dir;
+    this.command = manifest.command;
+    this.manifest = manifest;
+    this.resumed = resumed;
+    this.log = log;
+  }
+
+  /**
+   * Opens (or resumes) the job in `o.out`. Refuses, with a JobError naming the difference,
+   * when the folder holds a job with another command, options or inputs, unless `o.fresh`.
+   */
+  static open(o: JobOptions): Job {
+    if (typeof o.out !== 'string' || o.out.trim() === '') throw new UsageError("--out: expected a folder but received ''");
+    const dir = resolve(o.out);
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--out: ${o.out} is a file, not a folder`);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new JobError(`cannot create the output folder ${dir}: ${(e as Error).message}`);
+    }
+    const log = o.log ?? ((s: string) => { if (!o.quiet) process.stderr.write(`${s}\n`); });
+    const inputs: Manifest['inputs'] = {};
+    for (const [opt, paths] of Object.entries(o.inputs ?? {})) {
+      inputs[opt] = (typeof paths === 'string' ? [paths] : paths).flatMap((p) => fingerprintInput(opt, p));
+    }
+    const now = new Date().toISOString();
+    const fresh: Manifest = {
+      schema: JOB_SCHEMA, command: o.command, options: o.options, inputs, status: 'running', state: null,
+      files: {}, timings: {}, runs: 0, created: now, updated: now,
+    };
+    // The lock first: no other job may read or change the folder meanwhile.
+    const job = new Job(dir, fresh, false, log);
+    job.takeLock();
+    try {
+      const old = readManifest(dir);
+      if (old) {
+        const differences = compare(old, fresh);
+        if (differences.length > 0 && !o.fresh) {
+          throw new JobError(`${dir} holds a job made with other settings: ${differences.join('; ')}; `
+            + 'pass --fresh to discard it (only the files descent wrote there are deleted) or choose another --out');
+        }
+        if (differences.length > 0 || o.fresh) {
+          job.discard(old);
+          if (!o.quiet) log(`descent: --fresh: discarded the previous job in ${dir}`);
+        } else {
+          const resumed = new Job(dir, { ...old, runs: old.runs }, true, log);
+          resumed.locked = true;
+          job.locked = false;
+          process.off('exit', job.onExit);
+          process.on('exit', resumed.onExit);
+          return resumed;
+        }
+      }
+      job.save();
+      return job;
+    } catch (e) {
+      job.close();
+      throw e;
+    }
+  }
+
+  private takeLock(): void {
+    const path = join(this.dir, LOCK);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx');
+        try {
+          writeSync(fd, `${process.pid}\n`);
+        } finally {
+          closeSync(fd);
+        }
+        this.locked = true;
+        process.on('exit', this.onExit);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw new JobError(`cannot create the lock file ${path}: ${(e as Error).message}`);
+        let pid = NaN;
+        try {
+          pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+        } catch {
+          // Removed meanwhile: try again.
+        }
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+          throw new JobError(`another descent job (pid ${pid}) is running in ${this.dir}; wait for it to end, or choose another --out`);
+        }
+        // A lock left by a job that is gone (killed): take it over.
+        rmSync(path, { force: true });
+      }
+    }
+    throw new JobError(`another descent job took the lock on ${this.dir} at the same moment; choose another --out`);
+  }
+
+  private releaseLock(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    try {
+      const path = join(this.dir, LOCK);
+      if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) rmSync(path, { force: true });
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Deletes the files a previous job's manifest names (and nothing else). */
+  private discard(old: Manifest): void {
+    for (const name of Object.keys(old.files)) {
+      const path = this.path(name);
+      try {
+        if (existsSync(path) && statSync(path).isFile()) rmSync(path, { force: true });
+      } catch {
+        // A file we cannot delete is overwritten or reported when it is written again.
+      }
+    }
+    rmSync(join(this.dir, MANIFEST), { force: true });
+  }
+
+  /** Absolute path of a job file named relative to the folder. */
+  path(name: string): string {
+    const p = resolve(this.dir, name);
+    const rel = relative(this.dir, p);
+    if (rel.startsWith('..') || rel === '') throw new RangeError(`Job.path: expected a file name inside ${this.dir} but received '${name}'`);
+    return p;
+  }
+
+  /** The job's state as last committed (null for a new job). */
+  get state(): Json {
+    return this.manifest.state;
+  }
+
+  get status(): Manifest['status'] {
+    return this.manifest.status;
+  }
+
+  /** How many times this job has been started, this run included once `begin` ran. */
+  get runs(): number {
+    return this.manifest.runs;
+  }
+
+  get timings(): Readonly<Record<string, number>> {
+    return this.manifest.timings;
+  }
+
+  /** The names of the files the job has written (as committed). */
+  get files(): string[] {
+    return Object.keys(this.manifest.files);
+  }
+
+  /** Counts this start (call once per process). */
+  begin(): void {
+    this.manifest.runs++;
+    this.manifest.status = this.manifest.status === 'done' ? 'done' : 'running';
+    this.save();
+  }
+
+  /**
+   * Writes a file of the job atomically and records its checksum (committed with the next
+   * `commit`/`finish`, or at once with `commitNow`). Fails at once, naming the file, when
+   * the write fails.
+   */
+  writeFile(name: string, data: string | Uint8Array, opts: { commitNow?: boolean } = {}): void {
+    const path = this.path(name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeAtomic(path, data, this.fn);
+    this.manifest.files[name] = { bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, crc32: checksum(data) };
+    if (opts.commitNow) this.save();
+  }
+
+  /** Records a file written by other code (e.g. saveCheckpoint) with its checksum as it is now. */
+  adoptFile(name: string): void {
+    const bytes = readFileSync(this.path(name));
+    this.manifest.files[name] = { bytes: bytes.byteLength, crc32: checksum(bytes) };
+  }
+
+  /** Deletes a file of the job (one the manifest names). */
+  removeFile(name: string): void {
+    if (!(name in this.manifest.files)) return;
+    delete this.manifest.files[name];
+    rmSync(this.path(name), { force: true });
+  }
+
+  /** True when the manifest names `name`. */
+  has(name: string): boolean {
+    return name in this.manifest.files;
+  }
+
+  /**
+   * A committed file's bytes, verified against its recorded size and CRC-32. A missing,
+   * truncated or changed file is a JobError that names it and says to rerun with --fresh.
+   */
+  readFile(name: string): Buffer {
+    const entry = this.manifest.files[name];
+    const path = this.path(name);
+    const hint = `; the job's state in ${this.dir} is damaged: rerun with --fresh to start over`;
+    if (!entry) throw new JobError(`${path} is not part of the job${hint}`);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new JobError(`${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`}${hint}`);
+    }
+    if (bytes.byteLength !== entry.bytes || checksum(bytes) !== entry.crc32) {
+      throw new JobError(`${path} does not match its checksum (${bytes.byteLength} bytes, expected ${entry.bytes}; CRC-32 ${checksum(bytes)}, expected ${entry.crc32})${hint}`);
+    }
+    return bytes;
+  }
+
+  /** Verifies every committed file (size and CRC-32); throws the first mismatch. */
+  verifyAll(): void {
+    for (const name of Object.keys(this.manifest.files)) this.readFile(name);
+  }
+
+  /** Commits the job's state together with the files written since the last commit. */
+  commit(state: Json): void {
+    this.manifest.state = state;
+    this.save();
+  }
+
+  /** Adds seconds to a phase's timing (summed over runs; committed with the next save). */
+  addTiming(phase: string, seconds: number): void {
+    this.manifest.timings[phase] = (this.manifest.timings[phase] ?? 0) + seconds;
+  }
+
+  /** Times `f` as `phase`. */
+  async timed<T>(phase: string, f: () => T | Promise<T>): Promise<T> {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      this.addTiming(phase, (performance.now() - t) / 1000);
+    }
+  }
+
+  /** Marks the job finished (a rerun with the same options reuses its outputs). */
+  finish(state?: Json): void {
+    if (state !== undefined) this.manifest.state = state;
+    this.manifest.status = 'done';
+    this.save();
+  }
+
+  /** Writes the manifest atomically. */
+  save(): void {
+    this.manifest.updated = new Date().toISOString();
+    writeAtomic(join(this.dir, MANIFEST), `${JSON.stringify(this.manifest, null, 1)}\n`, this.fn);
+  }
+
+  /** Releases the lock (idempotent). */
+  close(): void {
+    this.releaseLock();
+    process.off('exit', this.onExit);
+  }
+
+  /** A line on the timings: "setup 0.2s, lanczos 1.3s". */
+  timingLine(): string {
+    return Object.entries(this.manifest.timings).map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ');
+  }
+
+  /** The name write errors carry: 'descent run', 'descent train'. */
+  private get fn(): string {
+    return `descent ${this.command.split(' ')[0]}`;
+  }
+
+  /** Logs a line (unless quiet). */
+  say(line: string): void {
+    this.log(line);
+  }
+}
+
+/** The manifest in `dir`, or null when there is none. An unreadable one is a JobError. */
+export function readManifest(dir: string): Manifest | null {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(path)) return null;
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new JobError(`${path} is not valid JSON (${(e as Error).message}); rerun with --fresh to start over`);
+  }
+  if (m?.schema !== JOB_SCHEMA || typeof m.files !== 'object' || m.files === null) {
+    throw new JobError(`${path} is not a descent job manifest (${JOB_SCHEMA}); rerun with --fresh to start over`);
+  }
+  return m;
+}
+
+/** What differs between a saved job and a new one, in words. */
+function compare(old: Manifest, now: Manifest): string[] {
+  const out: string[] = [];
+  if (old.command !== now.command) {
+    out.push(`command '${old.command}', not '${now.command}'`);
+    return out;
+  }
+  for (const k of new Set([...Object.keys(old.options), ...Object.keys(now.options)])) {
+    const a = old.options[k], b = now.options[k];
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k} ${describeValue(a)} then, ${describeValue(b)} now`);
+  }
+  for (const k of new Set([...Object.keys(old.inputs ?? {}), ...Object.keys(now.inputs)])) {
+    const a = old.inputs?.[k] ?? [], b = now.inputs[k] ?? [];
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      const changed = b.filter((f, i) => a[i]?.path === f.path && a[i]?.sha256 !== f.sha256).map((f) => f.path);
+      out.push(changed.length > 0 ? `the content of ${k} (${changed.join(', ')}) changed` : `${k} names other files`);
+    }
+  }
+  return out;
+}
