@@ -66,7 +66,7 @@ fn unary_f(op: u32, x: f32) -> f32 {
     case 5u: { if (x < 0.0 || is_nan_(x)) { return nan_(); } if (x == 0.0) { return select(inf_(), -inf_(), bitcast<u32>(x) != 0u); } return 1.0 / sqrt(x); }
     case 6u: { return x * x; }
     case 7u: { return 1.0 / x; }
-    case 8u: { return select(0.0, x, x > 0.0); }
+    case 8u: { return select(0.0, x, x > 0.0 || is_nan_(x)); }
     case 9u: { return tanh_(x); }
     case 10u: { return sigmoid_(x); }
     case 11u: { return gelu_(x); }

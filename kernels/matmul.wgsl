@@ -46,7 +46,7 @@ var<workgroup> Bs: array<vec4<f32>, BS_LEN>;
 
 fn act(x: f32) -> f32 {
   switch (ACT) {
-    case 1u: { return select(0.0, x, x > 0.0); }
+    case 1u: { return select(0.0, x, x > 0.0 || is_nan_(x)); }
     case 2u: { return tanh_(x); }
     case 3u: { return sigmoid_(x); }
     case 4u: { return gelu_(x); }

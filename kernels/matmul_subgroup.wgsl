@@ -99,7 +99,7 @@ fn load_b(base: u32, k: u32, col: u32, N: u32, K: u32, kEnd: u32) -> array<vec4<
 
 fn act(x: f32) -> f32 {
   switch (ACT) {
-    case 1u: { return select(0.0, x, x > 0.0); }
+    case 1u: { return select(0.0, x, x > 0.0 || is_nan_(x)); }
     case 2u: { return tanh_(x); }
     case 3u: { return sigmoid_(x); }
     case 4u: { return gelu_(x); }

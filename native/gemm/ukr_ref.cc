@@ -62,7 +62,7 @@ void pack_b(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float*
 
 double activate(double x, int act) {
   switch (act) {
-    case kRelu: return x > 0 ? x : 0;
+    case kRelu: return x <= 0 ? 0 : x;  // NaN stays NaN
     case kTanh: return std::tanh(x);
     case kSigmoid: return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
     case kGelu: return 0.5 * x * (1 + std::erf(x * 0.70710678118654752440));

@@ -37,11 +37,11 @@ export const UNARY_FN: { [K in UnaryOp]: (x: number) => number } = {
   rsqrt: (x) => 1 / Math.sqrt(x),
   square: (x) => x * x,
   reciprocal: (x) => 1 / x,
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => (x <= 0 ? 0 : x), // NaN stays NaN (IEEE: NaN ≤ 0 is false)
   tanh: Math.tanh,
   sigmoid,
   gelu,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), // NaN stays NaN
   step: (x) => (x > 0 ? 1 : 0),
   sin: Math.sin,
   cos: Math.cos,

@@ -3,14 +3,15 @@
 import { arrayFor } from '../../dtype.js';
 import { host, HostStorage } from '../host.js';
 import type { Act, MatmulArgs, OpSignatures, Storage } from '../ops.js';
-import { gelu, sigmoid } from './math.js';
+import { UNARY_FN } from './elementwise.js';
 
+/** The fused activations: the unary ops of the same name. */
 export const ACT_FN: { [K in Act]: (x: number) => number } = {
   none: (x) => x,
-  relu: (x) => (x > 0 ? x : 0),
-  tanh: Math.tanh,
-  sigmoid,
-  gelu,
+  relu: UNARY_FN.relu,
+  tanh: UNARY_FN.tanh,
+  sigmoid: UNARY_FN.sigmoid,
+  gelu: UNARY_FN.gelu,
 };
 
 export const matmul: Pick<OpSignatures, 'matmul'> = {
