@@ -30,6 +30,8 @@ export type { Linearization } from './autodiff/jvp.js';
 export { hvp, hessianOperator } from './autodiff/hvp.js';
 export { ggnvp, ggnOperator } from './autodiff/ggnvp.js';
 export type { BatchOptions, CurvatureOperator } from './autodiff/operator.js';
+export { stopGradient, customVjp, valueAndGrads, grads, mixedHvp, mixedOperator } from './autodiff/extensions.js';
+export type { CustomVjpRule, ArgnumsOptions, MixedOperator } from './autodiff/extensions.js';
 export { MLP, linearRegression, logisticRegression, softmaxRegression, mlpFromWeights } from './nn/mlp.js';
 export type { Activation, LayerWeights, MLPOptions, MlpWeightsLike } from './nn/mlp.js';
 export { ParamLayout } from './nn/layout.js';
