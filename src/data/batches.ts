@@ -2,7 +2,8 @@
 //
 // Contract: everything here works on indices (Int32Array), never on the data, and draws its
 // randomness from descent's one generator (src/random.ts, Philox4x32-10). A shuffle of seed s
-// for epoch e reads the u32 words of stream e under seed s in order. Integers uniform on
+// for epoch e reads the u32 words of stream('shuffle', e) under seed s in order (the 'shuffle'
+// range of the stream registry, disjoint from initialisation and probes). Integers uniform on
 // [0, b) come from those words by rejection (no modulo bias): a word w is used when
 // w < 2^32 − (2^32 mod b) and gives w mod b; a rejected word is skipped. The permutation is a
 // forward Fisher–Yates shuffle (for i = 0 … n−2 swap i with i + U[0, n−i)), so the first k
@@ -10,7 +11,7 @@
 // k-subset in random order. Results depend only on (n, seed, epoch), not on call sizes.
 
 import { checkInt, typeError } from '../errors.js';
-import { words } from '../random.js';
+import { stream, STREAM_INDEX_LIMIT, words } from '../random.js';
 
 const CHUNK = 4096;
 
@@ -53,15 +54,15 @@ function checkSeed(fn: string, seed: unknown): number {
 }
 
 function checkEpoch(fn: string, epoch: unknown): number {
-  return checkInt(fn, 'epoch', epoch, 0, 0xffffffff);
+  return checkInt(fn, 'epoch', epoch, 0, STREAM_INDEX_LIMIT - 1);
 }
 
-/** Shuffles `a` in place with a forward Fisher–Yates driven by stream `epoch` of `seed`. */
+/** Shuffles `a` in place with a forward Fisher–Yates driven by stream('shuffle', epoch) of `seed`. */
 export function shuffleInPlace<T extends { length: number; [i: number]: number }>(a: T, seed: number, epoch = 0): T {
   checkSeed('shuffleInPlace', seed);
   checkEpoch('shuffleInPlace', epoch);
   const n = a.length;
-  const rng = new IntStream(seed, epoch, n);
+  const rng = new IntStream(seed, stream('shuffle', epoch), n);
   for (let i = 0; i + 1 < n; i++) {
     const j = i + rng.next(n - i);
     const t = a[i]!;
@@ -103,7 +104,7 @@ export function subsetIndices(total: number, size: number, seed?: number, epoch 
   checkEpoch('subsetIndices', epoch);
   // A sparse Fisher–Yates: only displaced positions are stored, so memory is O(size).
   const moved = new Map<number, number>();
-  const rng = new IntStream(seed, epoch, size);
+  const rng = new IntStream(seed, stream('shuffle', epoch), size);
   for (let i = 0; i < size && i + 1 < total; i++) {
     const j = i + rng.next(total - i);
     const vi = moved.get(i) ?? i;

@@ -1,7 +1,8 @@
 // Random probe vectors for the stochastic estimators, drawn from the shared Philox
 // generator (src/random.ts) so that every backend, block size and resumed run sees the
 // same numbers: probe i of (seed, stream) is elements [i·n, (i+1)·n) of that stream.
-// Each estimator uses its own stream (PROBE_STREAM) so their probes are independent.
+// Each estimator uses its own stream (PROBE_STREAM, in the registry's 'probes' range, disjoint
+// from initialisation and shuffling) so their probes are independent.
 
 import type { DType } from '../dtype.js';
 import { checkInt, rangeError } from '../errors.js';
@@ -14,12 +15,12 @@ export type ProbeDistribution = 'rademacher' | 'gaussian';
 
 /** The Philox stream of each estimator's probes. */
 export const PROBE_STREAM = {
-  lanczos: 101,
-  hutchinson: 102,
-  hutchppSketch: 103,
-  hutchppProbe: 104,
-  power: 105,
-  deflation: 106,
+  lanczos: random.stream('probes', 1),
+  hutchinson: random.stream('probes', 2),
+  hutchppSketch: random.stream('probes', 3),
+  hutchppProbe: random.stream('probes', 4),
+  power: random.stream('probes', 5),
+  deflation: random.stream('probes', 6),
 } as const;
 
 export interface ProbeOptions {

@@ -1,7 +1,8 @@
 // Seeded initialisers over a parameter layout: He (Kaiming) and Glorot (Xavier), normal or
 // uniform, biases zero. Numbers come from the shared Philox generator (src/random.ts), so an
 // initialisation is identical on every backend: weight parameter number j (in layout order)
-// of replica r takes elements [r·size, (r+1)·size) of stream j under the seed, which makes
+// of replica r takes elements [r·size, (r+1)·size) of stream('init', j) under the seed (the
+// 'init' range of the stream registry, disjoint from shuffling and probes), which makes
 // replica 0 of a population equal to the single model with the same seed.
 
 import { checkInt, rangeError, typeError } from '../errors.js';
@@ -9,7 +10,7 @@ import { arrayFor } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import type { Backend, BackendName } from '../backend/ops.js';
 import { tensor } from '../ops/creation.js';
-import { normal, uniform } from '../random.js';
+import { normal, stream, uniform } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import type { ParamInfo, ParamLayout } from './layout.js';
 
@@ -52,7 +53,7 @@ export function initParams(layout: ParamLayout, opts: InitOptions & { scheme: In
     const variance = initVariance(p, opts.scheme);
     for (let r = 0; r < replicas; r++) {
       const scale = dist === 'normal' ? Math.sqrt(variance) : Math.sqrt(3 * variance);
-      const draws = dist === 'normal' ? normal(opts.seed, p.size, r * p.size, j) : uniform(opts.seed, p.size, r * p.size, j);
+      const draws = dist === 'normal' ? normal(opts.seed, p.size, r * p.size, stream('init', j)) : uniform(opts.seed, p.size, r * p.size, stream('init', j));
       const base = r * P + p.offset;
       for (let i = 0; i < p.size; i++) out[base + i] = dist === 'normal' ? scale * draws[i]! : scale * (2 * draws[i]! - 1);
     }

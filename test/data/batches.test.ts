@@ -6,7 +6,7 @@ import test from 'ava';
 import {
   IntStream, batchCount, gatherRows, minibatches, permutation, shuffleInPlace, subsetIndices,
 } from '../../src/data/batches.js';
-import { words } from '../../src/random.js';
+import { stream, words } from '../../src/random.js';
 import { assertSame } from './same.js';
 
 function isPermutation(p: Int32Array): boolean {
@@ -38,7 +38,7 @@ test('the same seed and epoch give the same permutation; each epoch is a permuta
 
 test('the shuffle is the documented forward Fisher–Yates over rejection-sampled Philox words', (t) => {
   const n = 9, seed = 1234, epoch = 5;
-  const w = words(seed, 64, 0, epoch);
+  const w = words(seed, 64, 0, stream('shuffle', epoch));
   const expected = [...Array(n).keys()];
   let k = 0;
   for (let i = 0; i + 1 < n; i++) {
