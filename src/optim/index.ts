@@ -2,7 +2,7 @@
 // and state save/load.
 
 export { Optimizer } from './optimizer.js';
-export type { GroupSpec, HyperDef, HyperValue, OptimizerMeta, OptimizerOptions, OptimizerState } from './optimizer.js';
+export type { GroupSpec, HyperDef, HyperTarget, HyperValue, OptimizerMeta, OptimizerOptions, OptimizerState, StepOptions } from './optimizer.js';
 export {
   SGD, Adam, AdamW, AMSGrad, AdaGrad, AdaGradNorm, RMSProp, DiffGrad, EGPlusMinus, Optimistic,
   OPTIMIZERS, createOptimizer,

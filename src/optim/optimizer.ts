@@ -10,8 +10,17 @@
 // (options, t, params, grads, state): an optimizer restored by `loadState` at step t
 // continues bit-identically. Gradient-norm clipping (`clipNorm`, per replica) and
 // AdaGradNorm first launch one reduction (optimSumSq) for the squared group norms.
+//
+// Run-time control. `setHyper(name, value, {replica?, group?})` changes a hyperparameter
+// between steps (validated as the constructor validates it; the changed tables are saved by
+// stateDict and restored by loadState). `step(grads, {active})` steps only some replicas:
+// each replica keeps its own step count t_r (bias corrections and schedules read t_r), and
+// the op runs once per maximal run of consecutive active replicas, in place at that run's
+// offset in the arena and in every state buffer, so the other replicas' parameters, state
+// and counts are not touched at all. A population stepped with masks therefore gives the
+// bits of separate optimizers each stepped only when its replica was active.
 
-import { DescentError, rangeError, typeError } from '../errors.js';
+import { checkInt, DescentError, rangeError, typeError } from '../errors.js';
 import type { Backend, OptimArgs, OptimOp, Storage } from '../backend/ops.js';
 import { OPTIM_HYPER } from '../backend/ops.js';
 import type { DType } from '../dtype.js';
@@ -50,6 +59,26 @@ export interface HyperDef {
   maxOpen?: boolean;
   /** A 0/1 flag (true/false accepted). */
   bool?: boolean;
+  /** Fixed at construction (it shapes the state): setHyper refuses it. */
+  fixed?: boolean;
+}
+
+/** Where setHyper writes: one replica and/or one group (default: all of them). */
+export interface HyperTarget {
+  /** A replica index in [0, replicas). */
+  replica?: number;
+  /** A group index in [0, groups). */
+  group?: number;
+}
+
+/** Options of Optimizer.step. */
+export interface StepOptions {
+  /**
+   * The replicas to step: replica indices (distinct, any order), or one boolean (or 0/1)
+   * per replica. The others' parameters, state and step counts are left bit for bit.
+   * Default: every replica.
+   */
+  active?: ArrayLike<number | boolean>;
 }
 
 /** What an optimizer records to restore itself. */
@@ -66,6 +95,13 @@ export interface OptimizerMeta {
   dtype: DType;
   /** The constructor options, as given (JSON). */
   options: unknown;
+  /** Each replica's own step count (absent in older files: every replica at `step`). */
+  replicaSteps?: number[];
+  /**
+   * The tables of the hyperparameters changed by setHyper ([replicas·groups] each, row-major;
+   * 'clipNorm' has [replicas]); absent when none was.
+   */
+  hyper?: Record<string, number[]>;
   /** State buffers in order, with their shapes. */
   state: { name: string; shape: number[] }[];
 }
@@ -143,9 +179,14 @@ export abstract class Optimizer {
   /** Whether every step needs the squared group norms even without clipping. */
   protected needsNorms = false;
   private readonly table = new Map<string, Float64Array>();
-  private readonly clip: Float64Array;
+  private readonly defs: Readonly<Record<string, HyperDef>>;
+  private clip: Float64Array;
   private readonly stateList: { name: string; tensor: Tensor }[] = [];
   private t = 0;
+  /** Each replica's own step count t_r. */
+  private readonly replicaT: Float64Array;
+  /** Names changed by setHyper (saved with the state). */
+  private readonly changed = new Set<string>();
   private disposed = false;
   private readonly optionsJson: unknown;
 
@@ -171,7 +212,9 @@ export abstract class Optimizer {
       }
     }
     this.params = params;
+    this.defs = defs;
     this.replicas = params.rank === 2 ? params.shape[0]! : 1;
+    this.replicaT = new Float64Array(this.replicas);
     this.size = params.rank === 2 ? params.shape[1]! : params.shape[0]!;
     this.bounds = groupBounds(fn, options.groups, this.size);
     this.schedule = options.schedule === undefined ? { kind: 'constant' } : checkSchedule(options.schedule);
@@ -198,10 +241,83 @@ export abstract class Optimizer {
     this.optionsJson = JSON.parse(JSON.stringify(options));
   }
 
-  /** The step number of the last step taken (0 before the first). */
+  /** The number of step() calls so far (0 before the first), masked or not. */
   get stepCount(): number {
     return this.t;
   }
+
+  /** Replica r's own step count t_r: the steps in which it was active. */
+  replicaStepCount(r: number): number {
+    checkInt(`${this.kind}.replicaStepCount`, 'r', r, 0, this.replicas - 1);
+    return this.replicaT[r]!;
+  }
+
+  /** The names setHyper accepts: every hyperparameter not fixed at construction, and 'clipNorm'. */
+  get hyperNames(): string[] {
+    return [...Object.keys(this.defs).filter((n) => !this.defs[n]!.fixed), 'clipNorm'];
+  }
+
+  /**
+   * Sets hyperparameter `name` from the next step on: for every replica and group, or only
+   * replica `where.replica` and/or group `where.group`. `value` is checked as the
+   * constructor checks that option (a number or boolean; with no `where.replica`, also one
+   * value per replica). 'clipNorm' is per replica (no group). The optimizer's own invariants
+   * (e.g. SGD's Nesterov needs momentum) are rechecked, and a change that breaks one is
+   * undone and throws. Changed tables are saved by stateDict() and restored by loadState(),
+   * so a checkpointed run continues bit-identically.
+   * @example
+   * opt.setHyper('lr', 0.01);                      // every replica and group
+   * opt.setHyper('lr', 0.05, { replica: 3 });      // one replica
+   * opt.setHyper('weightDecay', 0, { group: 1 });  // one group, every replica
+   */
+  setHyper(name: string, value: HyperValue, where: HyperTarget = {}): void {
+    const fn = `${this.kind}.setHyper`;
+    if (this.disposed) throw new DescentError(`${fn}: the optimizer was disposed`);
+    if (where === null || typeof where !== 'object') throw typeError(fn, 'where', 'an object { replica?, group? }', where);
+    for (const k of Object.keys(where)) if (k !== 'replica' && k !== 'group') throw new RangeError(`${fn}: unknown option '${k}' (expected replica or group)`);
+    const R = this.replicas, G = this.groups;
+    const r0 = where.replica === undefined ? undefined : checkInt(fn, 'where.replica', where.replica, 0, R - 1);
+    const g0 = where.group === undefined ? undefined : checkInt(fn, 'where.group', where.group, 0, G - 1);
+    if (typeof name !== 'string') throw typeError(fn, 'name', 'a hyperparameter name', name);
+    const isClip = name === 'clipNorm';
+    const def: HyperDef | undefined = isClip ? { default: 0, min: 0 } : this.defs[name];
+    if (!def) throw new RangeError(`${fn}: unknown hyperparameter '${name}' (expected one of ${this.hyperNames.join(', ')})`);
+    if (def.fixed) throw new RangeError(`${fn}: '${name}' is fixed at construction (it sets up the optimizer's state); build a new optimizer to change it`);
+    if (isClip && g0 !== undefined) throw new RangeError(`${fn}: 'clipNorm' is one value per replica, not per group (received where.group = ${g0})`);
+    let vals: Float64Array;
+    if (r0 !== undefined) {
+      if (Array.isArray(value)) throw typeError(fn, 'value', `${describeRange(def)} (one value, since where.replica is given)`, value);
+      vals = new Float64Array(R).fill(checkValue(fn, 'value', def, value));
+    } else {
+      vals = perReplica(fn, 'value', def, value, R);
+    }
+    const old = isClip ? this.clip : this.table.get(name)!;
+    const next = old.slice();
+    for (let r = 0; r < R; r++) {
+      if (r0 !== undefined && r !== r0) continue;
+      if (isClip) next[r] = vals[r]!;
+      else for (let j = 0; j < G; j++) if (g0 === undefined || j === g0) next[r * G + j] = vals[r]!;
+    }
+    this.putTable(name, next);
+    try {
+      this.checkHyper(fn);
+    } catch (e) {
+      this.putTable(name, old);
+      throw e;
+    }
+    this.changed.add(name);
+  }
+
+  private putTable(name: string, values: Float64Array): void {
+    if (name === 'clipNorm') this.clip = values;
+    else this.table.set(name, values);
+  }
+
+  /**
+   * Throws (naming `fn`) when the current hyperparameters break an invariant of this
+   * optimizer; called after every setHyper and loadState. Subclasses with invariants override it.
+   */
+  protected checkHyper(_fn: string): void {}
 
   get groups(): number {
     return this.bounds.length - 1;
@@ -234,17 +350,21 @@ export abstract class Optimizer {
    */
   protected abstract fields(h: (name: string) => number, t: number, f: number): number[];
 
-  /** The float32 hyperparameter records [replicas, groups, K] of step t. */
-  records(t: number): Float32Array {
-    const K = OPTIM_HYPER[this.op].length, R = this.replicas, G = this.groups, f = this.lrFactor(t);
-    const out = new Float32Array(R * G * K);
-    for (let r = 0; r < R; r++) {
+  /**
+   * The float32 hyperparameter records [to − from, groups, K] of replicas [from, to) at step
+   * t (one step number for all, or t[r] for replica r).
+   */
+  records(t: number | ArrayLike<number>, from = 0, to = this.replicas): Float32Array {
+    const K = OPTIM_HYPER[this.op].length, G = this.groups;
+    const out = new Float32Array((to - from) * G * K);
+    for (let r = from; r < to; r++) {
+      const tr = typeof t === 'number' ? t : t[r]!, f = this.lrFactor(tr);
       for (let j = 0; j < G; j++) {
         // NOTE: fields are derived from the float32 values the kernels use (β as stored, not as
         // given), so bias corrections match the moving averages they correct.
-        const rest = this.fields((name) => Math.fround(this.hyper(name, r, j)), t, f);
+        const rest = this.fields((name) => Math.fround(this.hyper(name, r, j)), tr, f);
         if (rest.length !== K - 1) throw new DescentError(`${this.kind}: record has ${rest.length + 1} fields but ${this.op} takes ${K}`);
-        const at = (r * G + j) * K;
+        const at = ((r - from) * G + j) * K;
         out[at] = this.clip[r]!;
         for (let k = 0; k < rest.length; k++) out[at + 1 + k] = rest[k]!;
       }
@@ -281,11 +401,55 @@ export abstract class Optimizer {
     return this.needsNorms || this.clip.some((c) => c !== 0);
   }
 
+  /** The active replicas as maximal runs [start, end) of consecutive indices, in order. */
+  private activeRuns(fn: string, active: ArrayLike<number | boolean> | undefined): [number, number][] {
+    const R = this.replicas;
+    if (active === undefined) return [[0, R]];
+    if (active === null || typeof active !== 'object' || typeof active.length !== 'number') {
+      throw typeError(fn, 'options.active', 'an array of replica indices or one boolean per replica', active);
+    }
+    const on = new Uint8Array(R);
+    const n = active.length;
+    const flags = n > 0 && typeof active[0] === 'boolean';
+    if (flags) {
+      if (n !== R) throw rangeError(fn, 'options.active', `one boolean per replica (${R})`, active);
+      for (let r = 0; r < R; r++) {
+        const v = active[r];
+        if (typeof v !== 'boolean') throw typeError(fn, `options.active[${r}]`, 'a boolean (the array holds booleans)', v);
+        on[r] = v ? 1 : 0;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const r = checkInt(fn, `options.active[${i}]`, active[i], 0, R - 1);
+        if (on[r]) throw new RangeError(`${fn}: expected distinct replica indices in 'options.active' but ${r} appears twice`);
+        on[r] = 1;
+      }
+    }
+    const runs: [number, number][] = [];
+    for (let r = 0; r < R; r++) {
+      if (!on[r]) continue;
+      if (runs.length > 0 && runs[runs.length - 1]![1] === r) runs[runs.length - 1]![1] = r + 1;
+      else runs.push([r, r + 1]);
+    }
+    return runs;
+  }
+
+  /**
+   * Post-step work over the replica runs just stepped (e.g. a simplex normalisation); the
+   * default does nothing. It must touch only rows in `runs`.
+   */
+  protected afterStep(_runs: readonly (readonly [number, number])[]): void {}
+
   /**
    * Takes one step: params ← update(params, grads, state) in one fused launch (two when
-   * clipping or AdaGradNorm need the gradient norms).
+   * clipping or AdaGradNorm need the gradient norms). With `options.active`, only those
+   * replicas step (one launch per run of consecutive active replicas); the rows of `grads`
+   * of the others are not read.
+   * @example
+   * opt.step(grads);                          // every replica
+   * opt.step(grads, { active: [0, 5, 6] });   // replicas 0, 5 and 6 only
    */
-  step(grads: Tensor): void {
+  step(grads: Tensor, options: StepOptions = {}): void {
     const fn = `${this.kind}.step`;
     if (this.disposed) throw new DescentError(`${fn}: the optimizer was disposed`);
     if (!(grads instanceof Tensor)) throw typeError(fn, 'grads', 'a Tensor', grads);
@@ -297,22 +461,35 @@ export abstract class Optimizer {
       throw new RangeError(`${fn}: expected 'grads' of shape [${this.params.shape.join(', ')}] but received [${grads.shape.join(', ')}]`);
     }
     if (!grads.isContiguous) throw new RangeError(`${fn}: expected a contiguous tensor for 'grads' but received a strided view (use contiguous())`);
-    const t = this.t + 1;
-    const hyper = this.records(t);
+    if (options === null || typeof options !== 'object') throw typeError(fn, 'options', 'an options object { active? }', options);
+    const runs = this.activeRuns(fn, options.active);
+    const R = this.replicas, P = this.size;
+    const next = this.replicaT.map((t) => t + 1);
     const b = this.backend;
-    let norms: Storage | undefined;
-    if (this.usesNorms) norms = b.ops.optimSumSq(grads.contig, this.replicas, this.size, this.bounds);
-    const args: OptimArgs = {
-      p: this.params.contig, g: grads.contig, state: this.stateList.map((s) => s.tensor.contig),
-      replicas: this.replicas, size: this.size, bounds: this.bounds, hyper,
-      norms: norms ? { s: norms, offset: 0 } : undefined, variant: this.variant,
-    };
-    try {
-      b.ops[this.op](args);
-    } finally {
-      if (norms) b.free(norms);
+    const p = this.params.contig, g = grads.contig;
+    const state = this.stateList.map((s) => ({ c: s.tensor.contig, row: s.tensor.size / R }));
+    for (const [a, e] of runs) {
+      const n = e - a;
+      const hyper = this.records(next, a, e);
+      let norms: Storage | undefined;
+      if (this.needsNorms || this.clip.subarray(a, e).some((c) => c !== 0)) {
+        norms = b.ops.optimSumSq({ s: g.s, offset: g.offset + a * P }, n, P, this.bounds);
+      }
+      const args: OptimArgs = {
+        p: { s: p.s, offset: p.offset + a * P }, g: { s: g.s, offset: g.offset + a * P },
+        state: state.map(({ c, row }) => ({ s: c.s, offset: c.offset + a * row })),
+        replicas: n, size: P, bounds: this.bounds, hyper,
+        norms: norms ? { s: norms, offset: 0 } : undefined, variant: this.variant,
+      };
+      try {
+        b.ops[this.op](args);
+      } finally {
+        if (norms) b.free(norms);
+      }
+      for (let r = a; r < e; r++) this.replicaT[r] = next[r]!;
     }
-    this.t = t;
+    this.t += 1;
+    this.afterStep(runs);
   }
 
   /** The state to save: metadata (JSON) and the state tensors (views, not copies). */
@@ -325,6 +502,10 @@ export abstract class Optimizer {
         replicas: this.replicas, size: this.size, bounds: Array.from(this.bounds), variant: this.variant,
         dtype: this.params.dtype, options: this.optionsJson,
         state: this.stateList.map((s) => ({ name: s.name, shape: s.tensor.shape.slice() })),
+        replicaSteps: Array.from(this.replicaT),
+        ...(this.changed.size > 0
+          ? { hyper: Object.fromEntries([...this.changed].map((n) => [n, Array.from(n === 'clipNorm' ? this.clip : this.table.get(n)!)])) }
+          : {}),
       },
       tensors,
     };
@@ -343,6 +524,23 @@ export abstract class Optimizer {
     expect('variant', this.variant, m.variant);
     expect('state buffers', this.stateList.map((s) => ({ name: s.name, shape: s.tensor.shape })), m.state);
     if (!Number.isInteger(m.step) || m.step < 0) throw rangeError(fn, 'saved.meta.step', 'a non-negative integer', m.step);
+    if (m.replicaSteps !== undefined) {
+      if (!Array.isArray(m.replicaSteps) || m.replicaSteps.length !== this.replicas) {
+        throw rangeError(fn, 'saved.meta.replicaSteps', `one step count per replica (${this.replicas})`, m.replicaSteps);
+      }
+      m.replicaSteps.forEach((v, r) => checkInt(fn, `saved.meta.replicaSteps[${r}]`, v, 0, m.step));
+    }
+    if (m.hyper !== undefined) {
+      if (m.hyper === null || typeof m.hyper !== 'object') throw typeError(fn, 'saved.meta.hyper', 'an object of hyperparameter tables', m.hyper);
+      for (const [name, vals] of Object.entries(m.hyper)) {
+        const isClip = name === 'clipNorm';
+        const def = isClip ? { default: 0, min: 0 } : this.defs[name];
+        if (!def || def.fixed) throw new RangeError(`${fn}: the saved state changes '${name}', which ${this.kind} cannot change at run time`);
+        const n = isClip ? this.replicas : this.replicas * this.groups;
+        if (!Array.isArray(vals) || vals.length !== n) throw rangeError(fn, `saved.meta.hyper.${name}`, `${n} values`, vals);
+        vals.forEach((v, i) => checkValue(fn, `saved.meta.hyper.${name}[${i}]`, def, v));
+      }
+    }
   }
 
   /**
@@ -360,11 +558,25 @@ export abstract class Optimizer {
       if (src.backend !== this.backend) throw new TypeError(`${fn}: expected 'saved.tensors.${s.name}' on the '${this.backend.name}' backend but received '${src.backend.name}'`);
       if (src.dtype !== s.tensor.dtype) throw new TypeError(`${fn}: expected ${s.tensor.dtype} for 'saved.tensors.${s.name}' but received ${src.dtype}`);
       if (!src.isContiguous) throw new RangeError(`${fn}: expected a contiguous tensor for 'saved.tensors.${s.name}'`);
+    }
+    // The saved run-time hyperparameters first (undone if they break an invariant), then the buffers.
+    const before = [...Object.keys(m.hyper ?? {})].map((n) => [n, n === 'clipNorm' ? this.clip : this.table.get(n)!] as const);
+    for (const [name, vals] of Object.entries(m.hyper ?? {})) this.putTable(name, Float64Array.from(vals));
+    try {
+      this.checkHyper(fn);
+    } catch (e) {
+      for (const [name, vals] of before) this.putTable(name, vals);
+      throw e;
+    }
+    for (const name of Object.keys(m.hyper ?? {})) this.changed.add(name);
+    for (const s of this.stateList) {
+      const src = saved.tensors[s.name]!;
       const view = src.view(s.tensor.shape, s.tensor.strides, src.offset);
       this.backend.ops.copyInto(view.strided, s.tensor.strided);
       view.dispose();
     }
     this.t = m.step;
+    this.replicaT.set(m.replicaSteps ?? new Array<number>(this.replicas).fill(m.step));
   }
 
   /** Frees the state buffers (the parameters belong to the caller). */

@@ -36,22 +36,24 @@ function checkBool(fn: string, arg: string, v: unknown): boolean {
 }
 
 /**
- * Rescales, in place, each (replica, group j ∈ groups) slice of every tensor in `targets`
- * by total / Σ(slices of `sources`): the normalisation of entropic mirror steps onto the
- * simplex {x ≥ 0, Σ x = total}. A few small launches per group.
+ * Rescales, in place, each (replica r ∈ runs, group j ∈ groups) slice of every tensor in
+ * `targets` by total / Σ(slices of `sources`): the normalisation of entropic mirror steps
+ * onto the simplex {x ≥ 0, Σ x = total}. A few small launches per group and run.
  */
-function rescaleGroups(opt: Optimizer, groups: readonly number[], total: number, sources: readonly Tensor[], targets: readonly Tensor[]): void {
-  const R = opt.replicas;
+function rescaleGroups(opt: Optimizer, groups: readonly number[], total: number, sources: readonly Tensor[], targets: readonly Tensor[],
+  runs: readonly (readonly [number, number])[]): void {
   tidy(() => {
     const rows = (t: Tensor) => (t.rank === 2 ? t : reshape(t, [1, t.size]));
-    for (const j of groups) {
-      const b0 = opt.bounds[j]!, len = opt.bounds[j + 1]! - b0;
-      if (len === 0) continue;
-      const z = sources.map((t) => sum(slice(rows(t), [0, b0], [R, len]), 1, true)).reduce((a, b) => add(a, b));
-      const c = div(total, z);
-      for (const t of targets) {
-        const view = slice(rows(t), [0, b0], [R, len]);
-        t.backend.ops.copyInto(mul(view, c).strided, view.strided);
+    for (const [r0, r1] of runs) {
+      for (const j of groups) {
+        const b0 = opt.bounds[j]!, len = opt.bounds[j + 1]! - b0;
+        if (len === 0) continue;
+        const z = sources.map((t) => sum(slice(rows(t), [r0, b0], [r1 - r0, len]), 1, true)).reduce((a, b) => add(a, b));
+        const c = div(total, z);
+        for (const t of targets) {
+          const view = slice(rows(t), [r0, b0], [r1 - r0, len]);
+          t.backend.ops.copyInto(mul(view, c).strided, view.strided);
+        }
       }
     }
   });
@@ -85,14 +87,26 @@ export class SGD extends Optimizer {
       lr: nonNeg(1e-2), momentum: unit(0), dampening: { default: 0, min: 0, max: 1 }, nesterov: flag(false),
       weightDecay: nonNeg(0), decoupledWeightDecay: nonNeg(0),
     });
+    this.checkNesterov('SGD');
+    if (this.anyNonZero('momentum')) this.addState('momentum', this.zerosLikeParams());
+  }
+
+  protected override checkHyper(fn: string): void {
+    this.checkNesterov(fn);
+    // A momentum buffer exists only if some momentum was non-zero at construction.
+    if (this.state.length === 0 && this.anyNonZero('momentum')) {
+      throw new RangeError(`${fn}: expected momentum 0 (this SGD was built without momentum, so it has no momentum buffer; build it with a non-zero momentum to change it later)`);
+    }
+  }
+
+  private checkNesterov(fn: string): void {
     for (let r = 0; r < this.replicas; r++) {
       for (let j = 0; j < this.groups; j++) {
         if (this.hyper('nesterov', r, j) && (this.hyper('momentum', r, j) <= 0 || this.hyper('dampening', r, j) !== 0)) {
-          throw new RangeError(`SGD: expected momentum > 0 and dampening = 0 with 'nesterov' but replica ${r}, group ${j} has momentum ${this.hyper('momentum', r, j)} and dampening ${this.hyper('dampening', r, j)}`);
+          throw new RangeError(`${fn}: expected momentum > 0 and dampening = 0 with 'nesterov' but replica ${r}, group ${j} has momentum ${this.hyper('momentum', r, j)} and dampening ${this.hyper('dampening', r, j)}`);
         }
       }
     }
-    if (this.anyNonZero('momentum')) this.addState('momentum', this.zerosLikeParams());
   }
 
   protected fields(h: (n: string) => number, t: number, f: number): number[] {
@@ -163,7 +177,7 @@ export class AdaGrad extends Optimizer {
   constructor(params: Tensor, options: AdaGradOptions = {}) {
     super('AdaGrad', 'adagradStep', params, options, {
       lr: nonNeg(1e-2), lrDecay: nonNeg(0), eps: nonNeg(1e-10), weightDecay: nonNeg(0),
-      decoupledWeightDecay: nonNeg(0), initialAccumulator: nonNeg(0),
+      decoupledWeightDecay: nonNeg(0), initialAccumulator: { ...nonNeg(0), fixed: true },
     });
     const init = this.anyNonZero('initialAccumulator');
     this.addState('sum', init ? this.fillPerGroup((r, j) => this.hyper('initialAccumulator', r, j)) : this.zerosLikeParams());
@@ -192,7 +206,7 @@ export type AdaGradNormOptions = Opts<'lr' | 'eps' | 'b0' | 'decoupledWeightDeca
 export class AdaGradNorm extends Optimizer {
   constructor(params: Tensor, options: AdaGradNormOptions = {}) {
     super('AdaGradNorm', 'adagradNormStep', params, options, {
-      lr: nonNeg(1e-2), eps: nonNeg(1e-10), b0: nonNeg(0), decoupledWeightDecay: nonNeg(0),
+      lr: nonNeg(1e-2), eps: nonNeg(1e-10), b0: { ...nonNeg(0), fixed: true }, decoupledWeightDecay: nonNeg(0),
     });
     this.needsNorms = true;
     this.addState('b2', this.perGroupState((r, j) => this.hyper('b0', r, j) ** 2));
@@ -221,6 +235,12 @@ export class RMSProp extends Optimizer {
     this.addState('v', this.zerosLikeParams());
     if (centered) this.addState('gAvg', this.zerosLikeParams());
     if (momentum) this.addState('momentum', this.zerosLikeParams());
+  }
+
+  protected override checkHyper(fn: string): void {
+    if (!(this.variant & RMSPROP_VARIANT.momentum) && this.anyNonZero('momentum')) {
+      throw new RangeError(`${fn}: expected momentum 0 (this RMSProp was built without momentum, so it has no momentum buffer; build it with a non-zero momentum to change it later)`);
+    }
   }
 
   protected fields(h: (n: string) => number, _t: number, f: number): number[] {
@@ -291,11 +311,10 @@ export class EGPlusMinus extends Optimizer {
     return [h('lr') * f, h('weightDecay')];
   }
 
-  override step(grads: Tensor): void {
-    super.step(grads);
+  protected override afterStep(runs: readonly (readonly [number, number])[]): void {
     if (this.total === null) return;
     const [u, v] = this.state.map((s) => s.tensor) as [Tensor, Tensor];
-    rescaleGroups(this, Array.from({ length: this.groups }, (_, j) => j), this.total, [u, v], [u, v, this.params]);
+    rescaleGroups(this, Array.from({ length: this.groups }, (_, j) => j), this.total, [u, v], [u, v, this.params], runs);
   }
 }
 
@@ -315,7 +334,7 @@ export class Optimistic extends Optimizer {
   private readonly simplex: number | null;
   private readonly entropicGroups: number[];
   constructor(params: Tensor, options: OptimisticOptions = {}) {
-    super('Optimistic', 'optimisticStep', params, options, { lr: nonNeg(1e-2), weightDecay: nonNeg(0), entropic: flag(false) }, ['simplex']);
+    super('Optimistic', 'optimisticStep', params, options, { lr: nonNeg(1e-2), weightDecay: nonNeg(0), entropic: { ...flag(false), fixed: true } }, ['simplex']);
     this.simplex = positiveTotal('Optimistic', 'simplex', options.simplex);
     this.entropicGroups = this.simplex === null ? [] : groupsWith(this, 'entropic', 'Optimistic');
     if (this.simplex !== null && this.entropicGroups.length === 0) throw new RangeError('Optimistic: expected \'entropic\' groups with \'simplex\' (only entropic steps are projected onto the simplex)');
@@ -326,14 +345,13 @@ export class Optimistic extends Optimizer {
     return [h('lr') * f, h('weightDecay'), h('entropic')];
   }
 
-  override step(grads: Tensor): void {
-    super.step(grads);
+  protected override afterStep(runs: readonly (readonly [number, number])[]): void {
     if (this.simplex === null) return;
     // NOTE: the entropic step is scale-invariant, so normalising x̂ and p each by its own sum
     // gives exactly the simplex-constrained iterates (x̂ e^{−ηg}/Z).
     const xhat = this.state[0]!.tensor;
-    rescaleGroups(this, this.entropicGroups, this.simplex, [xhat], [xhat]);
-    rescaleGroups(this, this.entropicGroups, this.simplex, [this.params], [this.params]);
+    rescaleGroups(this, this.entropicGroups, this.simplex, [xhat], [xhat], runs);
+    rescaleGroups(this, this.entropicGroups, this.simplex, [this.params], [this.params], runs);
   }
 }
 

@@ -24,7 +24,15 @@ export type ScheduleSpec =
    * Batch-size scaling (Goyal et al. 2017 'linear'; Krizhevsky 2014 / Granziol et al. 2022
    * 'sqrt' for adaptive methods): (batchSize/baseBatchSize)^{1 or ½} times `then`.
    */
-  | { kind: 'batchScaling'; batchSize: number; baseBatchSize: number; rule: 'linear' | 'sqrt'; then?: ScheduleSpec };
+  | { kind: 'batchScaling'; batchSize: number; baseBatchSize: number; rule: 'linear' | 'sqrt'; then?: ScheduleSpec }
+  /**
+   * Polynomial decay (t + t0)^−power (default t0 = 0, so step 1 has factor 1): the
+   * Robbins–Monro step sizes η₀(t + t₀)^−p of stochastic approximation (p ∈ (½, 1] for the
+   * classical conditions Σ η = ∞, Σ η² < ∞). t0 > −1 keeps t + t0 positive.
+   */
+  | { kind: 'poly'; power: number; t0?: number }
+  /** Inverse-time decay 1/(1 + gamma·(t − 1)) (factor 1 at step 1). */
+  | { kind: 'inverseTime'; gamma: number };
 
 const FN = 'schedule';
 
@@ -36,6 +44,11 @@ function positiveInt(arg: string, v: unknown): void {
 function inUnit(arg: string, v: unknown): void {
   if (typeof v !== 'number') throw typeError(FN, arg, 'a number in [0, 1]', v);
   if (!(v >= 0 && v <= 1)) throw rangeError(FN, arg, 'a number in [0, 1]', v);
+}
+
+function finiteAtLeast(arg: string, v: unknown, min: number): void {
+  if (typeof v !== 'number') throw typeError(FN, arg, `a finite number ≥ ${min}`, v);
+  if (!(v >= min && Number.isFinite(v))) throw rangeError(FN, arg, `a finite number ≥ ${min}`, v);
 }
 
 /** Throws a TypeError/RangeError naming the field when `spec` is not a valid schedule. */
@@ -64,8 +77,18 @@ export function checkSchedule(spec: unknown, at = 'schedule'): ScheduleSpec {
       if (s.rule !== 'linear' && s.rule !== 'sqrt') throw rangeError(FN, `${at}.rule`, '\'linear\' or \'sqrt\'', s.rule);
       if (s.then !== undefined) checkSchedule(s.then, `${at}.then`);
       break;
+    case 'poly':
+      finiteAtLeast(`${at}.power`, s.power, 0);
+      if (s.t0 !== undefined) {
+        if (typeof s.t0 !== 'number') throw typeError(FN, `${at}.t0`, 'a finite number > −1', s.t0);
+        if (!(s.t0 > -1 && Number.isFinite(s.t0))) throw rangeError(FN, `${at}.t0`, 'a finite number > −1', s.t0);
+      }
+      break;
+    case 'inverseTime':
+      finiteAtLeast(`${at}.gamma`, s.gamma, 0);
+      break;
     default:
-      throw rangeError(FN, `${at}.kind`, 'one of \'constant\', \'step\', \'cosine\', \'warmup\', \'batchScaling\'', s.kind);
+      throw rangeError(FN, `${at}.kind`, 'one of \'constant\', \'step\', \'cosine\', \'warmup\', \'batchScaling\', \'poly\', \'inverseTime\'', s.kind);
   }
   return spec as ScheduleSpec;
 }
@@ -90,6 +113,8 @@ export function scheduleFactor(spec: ScheduleSpec, t: number): number {
       const ratio = spec.batchSize / spec.baseBatchSize;
       return (spec.rule === 'linear' ? ratio : Math.sqrt(ratio)) * (spec.then ? scheduleFactor(spec.then, t) : 1);
     }
+    case 'poly': return (t + (spec.t0 ?? 0)) ** -spec.power;
+    case 'inverseTime': return 1 / (1 + spec.gamma * (t - 1));
   }
   spec satisfies never;
   throw new TypeError('scheduleFactor: unknown schedule');

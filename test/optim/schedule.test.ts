@@ -43,3 +43,21 @@ test('schedule · bad specs name the field', (t) => {
   t.throws(() => checkSchedule({ kind: 'batchScaling', batchSize: 2, baseBatchSize: 1, rule: 'cube' }), { instanceOf: RangeError, message: /'schedule.rule'/ });
   t.throws(() => checkSchedule(null), { instanceOf: TypeError });
 });
+
+test('schedule · poly (t + t0)^−p and inverse time 1/(1 + γ(t − 1)), closed forms', (t) => {
+  const poly: ScheduleSpec = { kind: 'poly', power: 0.5 };
+  t.is(scheduleFactor(poly, 1), 1);
+  t.true(close(scheduleFactor(poly, 4), 0.5));
+  t.true(close(scheduleFactor({ kind: 'poly', power: 1, t0: 9 }, 1), 0.1));
+  t.true(close(scheduleFactor({ kind: 'poly', power: 0.75, t0: 15 }, 1), 0.125));
+  t.is(scheduleFactor({ kind: 'poly', power: 0 }, 1000), 1);
+  const inv: ScheduleSpec = { kind: 'inverseTime', gamma: 0.5 };
+  t.deepEqual([1, 2, 3, 5].map((k) => scheduleFactor(inv, k)), [1, 1 / 1.5, 0.5, 1 / 3]);
+  t.is(scheduleFactor({ kind: 'inverseTime', gamma: 0 }, 77), 1);
+  // They nest like the others: a warm-up into poly decay.
+  t.true(close(scheduleFactor({ kind: 'warmup', steps: 2, then: poly }, 6), 0.5));
+  t.throws(() => checkSchedule({ kind: 'poly' }), { instanceOf: TypeError, message: /'schedule.power'/ });
+  t.throws(() => checkSchedule({ kind: 'poly', power: -1 }), { instanceOf: RangeError, message: /'schedule.power'.*received -1/ });
+  t.throws(() => checkSchedule({ kind: 'poly', power: 1, t0: -1 }), { instanceOf: RangeError, message: /'schedule.t0'/ });
+  t.throws(() => checkSchedule({ kind: 'inverseTime', gamma: Number.NaN }), { instanceOf: RangeError, message: /'schedule.gamma'.*NaN/ });
+});
