@@ -9,3 +9,4 @@ export * from './cbo/index.js';
 export * from './sso/index.js';
 export * from './diffgrad/index.js';
 export * from './compositional-nll/index.js';
+export * from './curvature/index.js';

@@ -73,6 +73,11 @@ export function spectralDensity(rules: readonly QuadratureRule[], opts: DensityO
       }
     }
   }
+  for (let g = 0; g < points; g++) {
+    if (!Number.isFinite(density[g]!)) {
+      throw new RangeError(`spectralDensity: expected a kernel width whose density is finite for 'opts.sigma' but received ${sigma} (the density at ${grid[g]} is ${density[g]})`);
+    }
+  }
   return { grid, density, sigma };
 }
 

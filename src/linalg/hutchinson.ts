@@ -133,17 +133,20 @@ export async function hutchinson(op: Operator, n: number, opts: HutchinsonOption
     g.dispose();
     await opts.onBlock?.(done + count, samples.slice(0, done + count));
   }
-  return { ...meanAndError(samples), samples, exactPart: 0, matvecs: opts.quadratic ? 0 : probes };
+  return { ...meanAndError(samples, 'hutchinson'), samples, exactPart: 0, matvecs: opts.quadratic ? 0 : probes };
 }
 
 /** Orthonormal rows spanning the rows of y [k, n] (two SVQB passes); returns [r, n]. */
-async function orthonormalRows(y: Tensor): Promise<Tensor> {
+async function orthonormalRows(fn: string, y: Tensor): Promise<Tensor> {
   let q = y;
   for (let pass = 0; pass < 2; pass++) {
     const k = q.shape[0]!;
     const gram = tidy(() => matmul(q, transpose(q)));
     const g = Float64Array.from(await gram.data());
     gram.dispose();
+    // The Gram matrix sums every product entry: a non-finite one shows here.
+    const bad = g.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new RangeError(`${fn}: the operator produced a non-finite value (the sketch's Gram matrix holds ${g[bad]})`);
     const { x, rank } = gramOrthonormaliser(g, k, pass === 0 ? 1e-12 : 1e-6);
     const next = tidy(() => {
       const xt = tensor(q.dtype === 'float64' ? x : Float32Array.from(x), [k, rank], { dtype: q.dtype, backend: q.backend });
@@ -178,7 +181,7 @@ export async function hutchPlusPlus(op: Operator, n: number, opts: HutchPlusPlus
   const ys = await apply('hutchPlusPlus', op, s);
   s.dispose();
   const yRows = tidy(() => transpose(ys));
-  const q = await orthonormalRows(yRows);
+  const q = await orthonormalRows('hutchPlusPlus', yRows);
   yRows.dispose();
   ys.dispose();
   const r = q.shape[0]!;
@@ -200,7 +203,7 @@ export async function hutchPlusPlus(op: Operator, n: number, opts: HutchPlusPlus
     g.dispose();
   }
   q.dispose();
-  const part = meanAndError(samples);
+  const part = meanAndError(samples, 'hutchPlusPlus');
   return { trace: exactPart + part.trace, stdError: part.stdError, samples, exactPart, matvecs: k + r + (opts.quadratic ? 0 : probes) };
 }
 
@@ -292,6 +295,6 @@ export async function deflatedTrace(op: Operator, run: Lanczos, opts: DeflatedTr
   }
   basis.dispose();
   const arr = Float64Array.from(samples);
-  const part = meanAndError(arr);
+  const part = meanAndError(arr, 'deflatedTrace');
   return { trace: exactPart + part.trace, stdError: part.stdError, samples: arr, exactPart, matvecs: opts.quadratic ? 0 : extra };
 }

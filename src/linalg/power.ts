@@ -77,6 +77,10 @@ export async function powerIteration(op: Operator, n: number, opts: PowerOptions
     stats.dispose();
     value = h[0]!;
     residual = h[1]!;
+    if (!Number.isFinite(value) || !Number.isFinite(residual)) {
+      next.dispose();
+      throw new RangeError(`powerIteration: the operator produced a non-finite value at product ${it} (θ = ${value}, residual = ${residual})`);
+    }
     if (residual <= tol * Math.abs(value)) {
       converged = true;
       next.dispose();

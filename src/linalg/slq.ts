@@ -83,12 +83,19 @@ export function traceFromRules(rules: readonly QuadratureRule[], n: number): Sto
     for (let i = 0; i < r.nodes.length; i++) s += r.weights[i]! * r.nodes[i]!;
     return n * s;
   });
-  return { ...meanAndError(samples), samples };
+  return { ...meanAndError(samples, 'traceFromRules'), samples };
 }
 
-/** Sample mean and its standard error (sample standard deviation / √count; 0 for one sample). */
-export function meanAndError(samples: ArrayLike<number>): { trace: number; stdError: number } {
+/**
+ * Sample mean and its standard error (sample standard deviation / √count; 0 for one sample).
+ * A non-finite sample is an error naming `fn` (every trace estimator reports through here), never
+ * a NaN estimate.
+ */
+export function meanAndError(samples: ArrayLike<number>, fn = 'meanAndError'): { trace: number; stdError: number } {
   const c = samples.length;
+  for (let i = 0; i < c; i++) {
+    if (!Number.isFinite(samples[i]!)) throw new RangeError(`${fn}: the operator produced a non-finite value: sample ${i} of ${c} is ${samples[i]}`);
+  }
   let mean = 0;
   for (let i = 0; i < c; i++) mean += samples[i]!;
   mean /= Math.max(c, 1);
