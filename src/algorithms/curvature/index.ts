@@ -1,0 +1,11 @@
+// The curvature-study library: dense matrices and eigenvalues of small models (the Lanczos
+// oracle), the Hessian = GGN + residual split, the minibatch-Hessian sampler, the sharpness
+// tracker, loss along a line, outlier counts; and streamed per-example gradient statistics.
+
+export { denseMatrix, tridiagonalize, tridiagEigenvalues, symEigenvalues } from './dense.js';
+export type { DenseOptions } from './dense.js';
+export {
+  curvatureOperator, minibatchSubsets, gatherBatch, minibatchSpectra, topEigenvalues, SharpnessTracker, lossAlongLine,
+  gapOutliers, nearZeroCount,
+} from './studies.js';
+export type { CurvatureMatrix, HostData, MinibatchSpectraOptions, MinibatchSpectra, SharpnessOptions, SharpnessPoint, LineOptions } from './studies.js';
