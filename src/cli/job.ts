@@ -24,6 +24,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
+import { totalmem } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { DescentError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
@@ -459,4 +460,16 @@ function compare(old: Manifest, now: Manifest): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Refuses a job whose estimated memory exceeds what the machine has (three quarters of its
+ * RAM), before any work starts: `what` names the options that set the size.
+ */
+export function checkMemory(what: string, bytes: number): void {
+  const limit = 0.75 * totalmem();
+  if (!(bytes <= limit)) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1)} GiB`;
+    throw new UsageError(`${what} need about ${Number.isFinite(bytes) ? gib(bytes) : 'unbounded'} of memory, more than this machine can give (${gib(limit)}: ¾ of ${gib(totalmem())}); choose smaller values`);
+  }
 }

@@ -42,7 +42,7 @@ export const diffgradExperiment = defineExperiment({
     replicas: 3,
   },
   quick: { hidden: [32], epochs: 2, trainRows: 1000, testRows: 500, replicas: 2 },
-  seconds: { full: 0, quick: 0 },
+  seconds: { full: 100, quick: 6 },
   async run(s, ctx) {
     // ── Exact steps ──
     const exact = await ctx.stage('exact-steps', async () => {
