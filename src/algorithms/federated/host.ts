@@ -1,0 +1,102 @@
+// Host-side helpers of the federated engine: argument checks in the library's error format,
+// counter-based draws at arbitrary (seed, stream, offset) (the engine's Philox, same stream
+// layout as src/random.ts, with 32-bit resolution uniforms in float64), and the gamma/Dirichlet
+// draws the label partition needs.
+
+import { philox4x32 } from '../../engine.js';
+
+/** `fn: expected <what> for '<arg>' but received <value>` as a RangeError. */
+export function argError(fn: string, arg: string, expected: string, received: unknown): RangeError {
+  const shown = typeof received === 'string' ? `'${received}'` : Array.isArray(received) ? `an array of length ${received.length}` : String(received);
+  return new RangeError(`${fn}: expected ${expected} for '${arg}' but received ${shown}`);
+}
+
+/** Checks an integer in [min, max]. */
+export function checkInteger(fn: string, arg: string, v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw argError(fn, arg, `an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}]`, v);
+  }
+  return v;
+}
+
+/** Checks a finite number in [min, max]. */
+export function checkNumber(fn: string, arg: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw argError(fn, arg, `a finite number in [${min}, ${max}]`, v);
+  return v;
+}
+
+/**
+ * Raw u32 words g = offset … offset + n − 1 of the Philox stream (seed, stream): word g mod 4 of
+ * block ⌊g/4⌋, exactly as src/random.ts lays streams out.
+ */
+export function philoxWords(seed: number, stream: number, offset: number, n: number, out = new Uint32Array(n)): Uint32Array {
+  const k0 = seed % 2 ** 32, k1 = Math.floor(seed / 2 ** 32);
+  const w = new Uint32Array(4);
+  let i = 0;
+  while (i < n) {
+    const g = offset + i, b = Math.floor(g / 4);
+    philox4x32(k0, k1, b % 2 ** 32, Math.floor(b / 2 ** 32), stream, 0, w);
+    for (let j = g % 4; j < 4 && i < n; j++) out[i++] = w[j]!;
+  }
+  return out;
+}
+
+/** Uniforms on (0, 1) in float64, (word + ½)·2⁻³², from the same words. */
+export function philoxUniforms(seed: number, stream: number, offset: number, n: number, out = new Float64Array(n)): Float64Array {
+  const w = philoxWords(seed, stream, offset, n);
+  for (let i = 0; i < n; i++) out[i] = (w[i]! + 0.5) * 2 ** -32;
+  return out;
+}
+
+/** Standard normals in float64 by Box–Muller over uniform pairs (2n words from `offset`). */
+export function philoxNormals(seed: number, stream: number, offset: number, n: number, out = new Float64Array(n)): Float64Array {
+  const u = philoxUniforms(seed, stream, offset, 2 * Math.ceil(n / 2));
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(u[i]!)), t = 2 * Math.PI * u[i + 1]!;
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
+/**
+ * A sequential source of uniforms and normals on one Philox stream (positions advance by the
+ * words used), for host-side simulations whose draws need not be addressable one by one.
+ */
+export class HostRng {
+  private at = 0;
+  constructor(readonly seed: number, readonly stream: number) {}
+  uniform(): number {
+    const u = philoxUniforms(this.seed, this.stream, this.at, 1)[0]!;
+    this.at += 1;
+    return u;
+  }
+  normal(): number {
+    const z = philoxNormals(this.seed, this.stream, this.at, 1)[0]!;
+    this.at += 2;
+    return z;
+  }
+  /**
+   * Gamma(shape a, scale 1) by Marsaglia & Tsang (2000); a < 1 through Gamma(a + 1)·U^{1/a}.
+   */
+  gamma(a: number): number {
+    if (!(a > 0)) throw argError('HostRng.gamma', 'a', 'a positive shape', a);
+    if (a < 1) return this.gamma(a + 1) * Math.pow(this.uniform(), 1 / a);
+    const d = a - 1 / 3, c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number, v: number;
+      do { x = this.normal(); v = 1 + c * x; } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+    }
+  }
+  /** One Dirichlet(alpha) vector. */
+  dirichlet(alpha: readonly number[]): Float64Array {
+    const g = Float64Array.from(alpha, (a) => this.gamma(a));
+    let s = 0;
+    for (const x of g) s += x;
+    for (let i = 0; i < g.length; i++) g[i]! /= s;
+    return g;
+  }
+}
