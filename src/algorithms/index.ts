@@ -5,8 +5,12 @@ export { defineExperiment, check, resolveSettings, runExperiment, RESULT_SCHEMA 
 export type { Check, Experiment, ExperimentContext, ExperimentOutput, ExperimentResult, Json, PaperRef, RunOptions, Series, SeriesPoint, StageStore } from './experiment.js';
 export { EXPERIMENTS, findExperiment } from './registry.js';
 // papers: one export line per paper folder, in PAPERS.md order
+export * from './federated/index.js';
+export * from './srrw/index.js';
 export * from './cbo/index.js';
 export * from './sso/index.js';
 export * from './diffgrad/index.js';
 export * from './compositional-nll/index.js';
 export * from './curvature/index.js';
+export * from './interpolants/index.js';
+export * from './toy-data/index.js';

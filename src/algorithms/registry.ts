@@ -2,16 +2,25 @@
 // folder exports its experiments; add one import and one entry here per experiment.
 
 import type { Experiment } from './experiment.js';
+import { fedfixExperiment, fedauWeightsExperiment, fedauQuadraticExperiment, fedauFmnistExperiment } from './federated/index.js';
+import { srrwExperiment } from './srrw/index.js';
 import { cboExperiment } from './cbo/index.js';
+import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
+  fedfixExperiment,
+  srrwExperiment,
   cboExperiment,
+  interpolantsExperiment,
   ssoExperiment,
   diffgradExperiment,
+  fedauWeightsExperiment,
+  fedauQuadraticExperiment,
+  fedauFmnistExperiment,
   compositionalNllExperiment,
 ] as readonly Experiment[];
 
