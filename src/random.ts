@@ -245,3 +245,215 @@ export function streamPurpose(s: number): { purpose: StreamPurpose | undefined; 
   const entry = Object.entries(STREAM_PURPOSES).find(([, c]) => c === code);
   return { purpose: entry?.[0] as StreamPurpose | undefined, index: s % STREAM_INDEX_LIMIT };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Distributions beyond uniform and normal. Each element g (= offset + i) is a function of
+// (seed, stream, g) alone: it reads its own Philox blocks, whose fourth counter word carries a
+// tag per use, so none of them meets the (·, ·, stream, 0) blocks of uniform/normal/words, nor
+// each other's, even under the same stream:
+//   tag 1: 53-bit uniforms, two per block: element g takes words 2(g mod 2), 2(g mod 2)+1 of
+//          block (⌊g/2⌋, stream, 1·2^24)           — bernoulli, geometric, categorical;
+//   tag 2: gamma attempt j of element g: block (g, stream, 2·2^24 + j)  — Marsaglia–Tsang;
+//   tag 3: the α < 1 boost uniform of element g: block (g, stream, 3·2^24);
+//   tag 4: the Student-t numerator normal of element g: block (g, stream, 4·2^24).
+// Results are float64 on the host (tensor versions in ops/creation.ts round to their dtype).
+
+const TAG = 2 ** 24;
+
+/** A uniform on (0, 1) with 53 random bits from two u32 words: never 0, never 1. */
+export function u53(w0: number, w1: number): number {
+  return ((w0 >>> 5) * 67108864 + (w1 >>> 6) + 0.5) * 2 ** -53;
+}
+
+/** A uniform on (0, 1) from one u32 word (32 bits): never 0, never 1. */
+function u32(w: number): number {
+  return ((w >>> 0) + 0.5) * 2 ** -32;
+}
+
+function blockAt(seed: number, counter: number, s: number, c3: number, w: Uint32Array): Uint32Array {
+  return philox4x32(seed % 2 ** 32, Math.floor(seed / 2 ** 32), counter % 2 ** 32, Math.floor(counter / 2 ** 32), s, c3, w);
+}
+
+/** Element g's 53-bit uniform (tag 1), for g in [offset, offset + n). */
+function uniforms53(seed: number, n: number, offset: number, s: number): Float64Array {
+  const out = new Float64Array(n);
+  const w = new Uint32Array(4);
+  for (let i = 0; i < n;) {
+    const g = offset + i, b = Math.floor(g / 2);
+    blockAt(seed, b, s, TAG, w);
+    if (g % 2 === 0) {
+      out[i++] = u53(w[0]!, w[1]!);
+      if (i < n) out[i++] = u53(w[2]!, w[3]!);
+    } else {
+      out[i++] = u53(w[2]!, w[3]!);
+    }
+  }
+  return out;
+}
+
+function checkProbability(fn: string, p: unknown, openLow: boolean): number {
+  if (typeof p !== 'number' || Number.isNaN(p) || (openLow ? !(p > 0) : p < 0) || p > 1) {
+    throw new RangeError(`${fn}: expected a number in ${openLow ? '(0, 1]' : '[0, 1]'} for 'p' but received ${String(p)}`);
+  }
+  return p;
+}
+
+function checkPositive(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+    throw new RangeError(`${fn}: expected a positive finite number for '${arg}' but received ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Bernoulli(p) draws as 0/1: element g is 1 when its 53-bit uniform U_g < p (so p = 0 gives all
+ * 0 and p = 1 all 1; probabilities resolve to 2^-53).
+ */
+export function bernoulli(seed: number, n: number, p: number, offset = 0, stream = 0): Float64Array {
+  checkSeed('bernoulli', seed, n, offset, stream);
+  checkProbability('bernoulli', p, false);
+  const u = uniforms53(seed, n, offset, stream);
+  for (let i = 0; i < n; i++) u[i] = u[i]! < p ? 1 : 0;
+  return u;
+}
+
+/**
+ * Geometric(p) draws on {1, 2, …}: the number of Bernoulli(p) trials up to and including the
+ * first success, P(X = k) = (1 − p)^{k−1}p. By inversion, X = max(1, ⌈ln U / ln(1 − p)⌉)
+ * (Devroye, Non-Uniform Random Variate Generation, 1986, §X.2); p = 1 gives 1.
+ */
+export function geometric(seed: number, n: number, p: number, offset = 0, stream = 0): Float64Array {
+  checkSeed('geometric', seed, n, offset, stream);
+  checkProbability('geometric', p, true);
+  const u = uniforms53(seed, n, offset, stream);
+  const l = Math.log1p(-p);
+  for (let i = 0; i < n; i++) u[i] = p === 1 ? 1 : Math.max(1, Math.ceil(Math.log(u[i]!) / l));
+  return u;
+}
+
+/**
+ * One categorical draw per row of `weights` (rows × k, row-major, unnormalised, ≥ 0, each row
+ * with a positive sum): the index j with C_{j−1} ≤ U·C_k < C_j, C the row's running sums in
+ * float64 and U the 53-bit uniform of element offset + row (inversion; zero-weight categories
+ * are never drawn).
+ */
+export function categorical(seed: number, weights: ArrayLike<number>, k: number, offset = 0, stream = 0): Int32Array {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`categorical: expected a positive integer for 'k' but received ${k}`);
+  if (weights === null || typeof weights !== 'object' || typeof weights.length !== 'number' || weights.length % k !== 0) {
+    throw new RangeError(`categorical: expected rows × k = rows × ${k} weights for 'weights' but received ${weights === null || typeof weights !== 'object' ? String(weights) : `${weights.length}`}`);
+  }
+  const rows = weights.length / k;
+  checkSeed('categorical', seed, rows, offset, stream);
+  const u = uniforms53(seed, rows, offset, stream);
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let total = 0;
+    for (let j = 0; j < k; j++) {
+      const v = weights[r * k + j]!;
+      if (!(v >= 0) || !Number.isFinite(v)) {
+        throw new RangeError(`categorical: expected finite non-negative weights but row ${r}, column ${j} is ${v}`);
+      }
+      total += v;
+    }
+    if (!(total > 0)) throw new RangeError(`categorical: expected a positive sum of weights in every row but row ${r} sums to 0`);
+    const target = u[r]! * total;
+    let c = 0, pick = -1;
+    for (let j = 0; j < k; j++) {
+      const v = weights[r * k + j]!;
+      if (v === 0) continue;
+      c += v;
+      pick = j;
+      if (target < c) break;
+    }
+    out[r] = pick;
+  }
+  return out;
+}
+
+/**
+ * ln of one Gamma(α, 1) draw for element g: Marsaglia & Tsang ("A simple method for generating
+ * gamma variables", ACM TOMS 26(3), 2000): d = α − 1/3, c = 1/√(9d); attempt j takes a normal x
+ * (Box–Muller on words 0, 1 of its tag-2 block) and a uniform u (words 2, 3): v = (1 + cx)³ > 0 is
+ * accepted when u < 1 − 0.0331x⁴ or ln u < x²/2 + d(1 − v + ln v), giving d·v. For α < 1 the
+ * boost G(α) = G(α + 1)·U^{1/α} (ibid., §6) takes U from the tag-3 block; the log form keeps tiny
+ * draws (α ≪ 1) from underflowing.
+ */
+function logGammaDraw(seed: number, g: number, s: number, alpha: number, w: Uint32Array): number {
+  const a = alpha < 1 ? alpha + 1 : alpha;
+  const d = a - 1 / 3, c = 1 / Math.sqrt(9 * d);
+  let out = NaN;
+  for (let j = 0; ; j++) {
+    if (j >= TAG) throw new RangeError(`gamma: no acceptance in ${TAG} attempts (α = ${alpha})`);
+    blockAt(seed, g, s, 2 * TAG + j, w);
+    const x = Math.sqrt(-2 * Math.log(u32(w[0]!))) * Math.cos(2 * Math.PI * u32(w[1]!));
+    const t = 1 + c * x;
+    if (t <= 0) continue;
+    const v = t * t * t, u = u53(w[2]!, w[3]!);
+    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
+      out = Math.log(d) + Math.log(v);
+      break;
+    }
+  }
+  if (alpha < 1) {
+    blockAt(seed, g, s, 3 * TAG, w);
+    out += Math.log(u53(w[0]!, w[1]!)) / alpha;
+  }
+  return out;
+}
+
+/** Gamma(α, 1) draws (shape α > 0, scale 1; mean α, variance α): Marsaglia–Tsang, see logGammaDraw. */
+export function gamma(seed: number, n: number, alpha: number, offset = 0, stream = 0): Float64Array {
+  checkSeed('gamma', seed, n, offset, stream);
+  checkPositive('gamma', 'alpha', alpha);
+  const out = new Float64Array(n);
+  const w = new Uint32Array(4);
+  for (let i = 0; i < n; i++) out[i] = Math.exp(logGammaDraw(seed, offset + i, stream, alpha, w));
+  return out;
+}
+
+/**
+ * Dirichlet(α) draws, `rows` × K (K = α.length ≥ 2), row-major: row r normalises K independent
+ * Gamma(α_k) draws, elements offset + r·K + k (Devroye 1986, §XI.4), in log space (log-sum-exp)
+ * so rows with tiny α still sum to 1.
+ */
+export function dirichlet(seed: number, rows: number, alpha: ArrayLike<number>, offset = 0, stream = 0): Float64Array {
+  if (alpha === null || typeof alpha !== 'object' || typeof alpha.length !== 'number' || alpha.length < 2) {
+    throw new RangeError(`dirichlet: expected at least 2 concentrations for 'alpha' but received ${alpha === null || typeof alpha !== 'object' ? String(alpha) : `${alpha.length}`}`);
+  }
+  const K = alpha.length;
+  for (let k = 0; k < K; k++) checkPositive('dirichlet', `alpha[${k}]`, alpha[k]);
+  checkSeed('dirichlet', seed, rows * K, offset, stream);
+  const out = new Float64Array(rows * K);
+  const w = new Uint32Array(4);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const lg = logGammaDraw(seed, offset + r * K + k, stream, alpha[k]!, w);
+      out[r * K + k] = lg;
+      if (lg > m) m = lg;
+    }
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (out[r * K + k] = Math.exp(out[r * K + k]! - m));
+    for (let k = 0; k < K; k++) out[r * K + k] /= s;
+  }
+  return out;
+}
+
+/**
+ * Student-t draws with ν > 0 degrees of freedom: T = Z/√(V/ν), Z a standard normal (Box–Muller on
+ * two 53-bit uniforms of the tag-4 block) and V = 2·Gamma(ν/2) a χ²_ν draw (element g's gamma).
+ */
+export function studentT(seed: number, n: number, nu: number, offset = 0, stream = 0): Float64Array {
+  checkSeed('studentT', seed, n, offset, stream);
+  checkPositive('studentT', 'nu', nu);
+  const out = new Float64Array(n);
+  const w = new Uint32Array(4);
+  for (let i = 0; i < n; i++) {
+    const g = offset + i;
+    const lv = Math.log(2) + logGammaDraw(seed, g, stream, nu / 2, w);
+    blockAt(seed, g, stream, 4 * TAG, w);
+    const z = Math.sqrt(-2 * Math.log(u53(w[0]!, w[1]!))) * Math.cos(2 * Math.PI * u53(w[2]!, w[3]!));
+    out[i] = z * Math.exp(0.5 * (Math.log(nu) - lv));
+  }
+  return out;
+}

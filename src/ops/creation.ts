@@ -148,3 +148,70 @@ export async function toBackend(x: Tensor, backend: Backend | BackendName): Prom
   const data = await x.data();
   return Tensor.fromStorage(b, b.upload(data), x.shape);
 }
+
+function randomCheck(fn: string, shape: Shape, opts: RandomOptions): number[] {
+  const dims = checkShape(fn, 'shape', shape);
+  if (opts === undefined || typeof opts.seed !== 'number') throw typeError(fn, 'opts.seed', 'a seed number', opts?.seed);
+  return dims;
+}
+
+/**
+ * Bernoulli(p) draws as 0/1 (random.bernoulli: element g is 1 when its 53-bit uniform is below
+ * p), identical on every backend.
+ * @example
+ * const mask = randomBernoulli([R, d], 0.9, { seed, stream: stream('paper3', 0) });
+ */
+export function randomBernoulli(shape: Shape, p: number, opts: RandomOptions): Tensor {
+  const dims = randomCheck('randomBernoulli', shape, opts);
+  return tensor(random.bernoulli(opts.seed, sizeOf(dims), p, opts.offset ?? 0, opts.stream ?? 0), dims, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+}
+
+/**
+ * Geometric(p) draws on {1, 2, …} (trials up to the first success; random.geometric).
+ * Default dtype float32 (exact up to 2^24); pass dtype 'int32' or 'float64' for larger counts.
+ */
+export function randomGeometric(shape: Shape, p: number, opts: RandomOptions): Tensor {
+  const dims = randomCheck('randomGeometric', shape, opts);
+  return tensor(random.geometric(opts.seed, sizeOf(dims), p, opts.offset ?? 0, opts.stream ?? 0), dims, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+}
+
+/** Gamma(α, 1) draws (Marsaglia–Tsang, α < 1 boosted; random.gamma), mean α, variance α. */
+export function randomGamma(shape: Shape, alpha: number, opts: RandomOptions): Tensor {
+  const dims = randomCheck('randomGamma', shape, opts);
+  return tensor(random.gamma(opts.seed, sizeOf(dims), alpha, opts.offset ?? 0, opts.stream ?? 0), dims, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+}
+
+/** Dirichlet(α) draws: a [rows, α.length] tensor whose rows lie on the simplex (random.dirichlet). */
+export function randomDirichlet(rows: number, alpha: readonly number[], opts: RandomOptions): Tensor {
+  const [r] = randomCheck('randomDirichlet', [rows], opts);
+  const v = random.dirichlet(opts.seed, r!, alpha, opts.offset ?? 0, opts.stream ?? 0);
+  return tensor(v, [r!, alpha.length], { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+}
+
+/** Student-t draws with ν > 0 degrees of freedom (random.studentT). */
+export function randomStudentT(shape: Shape, nu: number, opts: RandomOptions): Tensor {
+  const dims = randomCheck('randomStudentT', shape, opts);
+  return tensor(random.studentT(opts.seed, sizeOf(dims), nu, opts.offset ?? 0, opts.stream ?? 0), dims, { dtype: opts.dtype ?? 'float32', backend: opts.backend });
+}
+
+/**
+ * One categorical draw per row of `weights` ([R, K], unnormalised, ≥ 0, every row with a positive
+ * sum): an int32 [R] tensor of indices in [0, K), row r using element offset + r of the stream
+ * (random.categorical: inversion on the row's float64 running sums). The weights are read on the
+ * host, so they must live on a backend with synchronous reads (cpu, reference); the result goes to
+ * opts.backend (default: the weights' backend). `opts.dtype` is ignored (always int32).
+ * @example
+ * const picks = randomCategorical(weights, { seed, stream: stream('paper5', 0) });
+ */
+export function randomCategorical(weights: Tensor, opts: RandomOptions): Tensor {
+  if (!(weights instanceof Tensor)) throw typeError('randomCategorical', 'weights', 'a Tensor [R, K]', weights);
+  if (weights.shape.length !== 2 || weights.shape[1] === 0) {
+    throw rangeError('randomCategorical', 'weights', 'a Tensor of shape [R, K] with K ≥ 1', `a Tensor of shape [${weights.shape.join(', ')}]`);
+  }
+  if (opts === undefined || typeof opts.seed !== 'number') throw typeError('randomCategorical', 'opts.seed', 'a seed number', opts?.seed);
+  if (!weights.backend.readSync) {
+    throw new TypeError(`randomCategorical: expected 'weights' on a backend with synchronous reads (cpu, reference) but they are on '${weights.backend.name}'; copy them first: randomCategorical(await toBackend(weights, 'cpu'), { ...opts, backend: '${weights.backend.name}' })`);
+  }
+  const idx = random.categorical(opts.seed, weights.dataSync(), weights.shape[1]!, opts.offset ?? 0, opts.stream ?? 0);
+  return tensor(idx, [weights.shape[0]!], { dtype: 'int32', backend: opts.backend ?? weights.backend });
+}

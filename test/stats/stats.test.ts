@@ -4,7 +4,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import {
   meanSE, fitLinear, logLogSlope, pearson, bootstrap, bootstrapCI, effectiveSampleSize, weightsESS,
-  mmd2, auc, ksTest, kolmogorovSF, lgamma,
+  mmd2, auc, ksTest, kolmogorovSF, lgamma, gammaP,
 } from '../../src/stats/index.js';
 import { normal, uniform } from '../../src/random.js';
 
@@ -69,8 +69,9 @@ test('auc equals Mann–Whitney U/(n₊n₋) from scipy, ties counted ½', (t) =
   t.throws(() => auc([1, 2], [1, 2]), { instanceOf: RangeError, message: /element 1 is 2/ });
 });
 
-test('lgamma and the Kolmogorov distribution match scipy (gammaln, kstwo.sf, kstwobign.sf)', (t) => {
+test('lgamma, gammaP and the Kolmogorov distribution match scipy (gammaln, gammainc, kstwo.sf, kstwobign.sf)', (t) => {
   for (const { x, y } of fx.lgamma) near(t, lgamma(x), y, 1e-13 * Math.max(1, Math.abs(y)), `lgamma(${x})`);
+  for (const { a, x, p } of fx.gammaP) near(t, gammaP(a, x), p, 1e-13, `gammaP(${a}, ${x})`);
   for (const { lam, p } of fx.kstwobign) near(t, kolmogorovSF(lam), p, 1e-14, `Q(${lam})`);
   // Points 0 … n−1 with F(i) = (i + ½)/n, except F(0) = d: then D = d (every d here is ≥ ½/n).
   for (const { n, d, p, pExact } of fx.kstwo) {
