@@ -11,6 +11,7 @@ export * from './cbo/index.js';
 export * from './sso/index.js';
 export * from './diffgrad/index.js';
 export * from './compositional-nll/index.js';
+export * from './aggregate-responses/index.js';
 export * from './curvature/index.js';
 export * from './interpolants/index.js';
 export * from './toy-data/index.js';

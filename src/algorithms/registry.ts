@@ -9,6 +9,7 @@ import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
+import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
@@ -22,6 +23,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedauQuadraticExperiment,
   fedauFmnistExperiment,
   compositionalNllExperiment,
+  aggregateResponsesExperiment,
 ] as readonly Experiment[];
 
 /** The experiment registered under `name`, or a RangeError listing the names. */
