@@ -15,3 +15,5 @@ export { checkSchedule, scheduleFactor } from './schedule.js';
 export type { ScheduleSpec } from './schedule.js';
 export { saveCheckpoint, readCheckpoint, loadCheckpoint, restoreOptimizer, checkpointJsonPath } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
+export { projectBall, projectSimplex, softThreshold, projectFrobeniusBall, withProjection, proximal } from './prox.js';
+export type { PerRow } from './prox.js';

@@ -187,6 +187,8 @@ export abstract class Optimizer {
   private readonly replicaT: Float64Array;
   /** Names changed by setHyper (saved with the state). */
   private readonly changed = new Set<string>();
+  /** Callbacks run after each step (projections, proximal maps), in order. */
+  private readonly hooks: ((runs: readonly (readonly [number, number])[]) => void)[] = [];
   private disposed = false;
   private readonly optionsJson: unknown;
 
@@ -441,6 +443,20 @@ export abstract class Optimizer {
   protected afterStep(_runs: readonly (readonly [number, number])[]): void {}
 
   /**
+   * Runs `fn` after every step (after the optimizer's own post-step work) with the runs
+   * [start, end) of the replicas that stepped; returns a function that removes it. The
+   * hook may change only those rows of `params` (withProjection and proximal use this).
+   */
+  afterEachStep(fn: (runs: readonly (readonly [number, number])[]) => void): () => void {
+    if (typeof fn !== 'function') throw typeError(`${this.kind}.afterEachStep`, 'fn', 'a function', fn);
+    this.hooks.push(fn);
+    return () => {
+      const i = this.hooks.indexOf(fn);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
+  }
+
+  /**
    * Takes one step: params ← update(params, grads, state) in one fused launch (two when
    * clipping or AdaGradNorm need the gradient norms). With `options.active`, only those
    * replicas step (one launch per run of consecutive active replicas); the rows of `grads`
@@ -490,6 +506,7 @@ export abstract class Optimizer {
     }
     this.t += 1;
     this.afterStep(runs);
+    for (const h of this.hooks) h(runs);
   }
 
   /** The state to save: metadata (JSON) and the state tensors (views, not copies). */
