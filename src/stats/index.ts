@@ -6,5 +6,5 @@ export type { MeanSE, LinearFit } from './summary.js';
 export { bootstrap, bootstrapCI } from './bootstrap.js';
 export type { BootstrapOptions, BootstrapResult } from './bootstrap.js';
 export { effectiveSampleSize, weightsESS } from './ess.js';
-export { mmd2, auc, ksTest, kolmogorovSF, lgamma, gammaP } from './tests.js';
+export { mmd2, auc, ksTest, kolmogorovSF } from './tests.js';
 export type { MMDOptions, KSResult } from './tests.js';

@@ -110,7 +110,8 @@ export function lgamma(x: number): number {
 /**
  * The regularised lower incomplete gamma function P(a, x) = γ(a, x)/Γ(a), the CDF of Gamma(a, 1)
  * at x: its series for x < a + 1, else 1 − the continued fraction of Q (Numerical Recipes, 3rd
- * ed., §6.2, modified Lentz); about 14 digits.
+ * ed., §6.2, modified Lentz); about 14 digits. Internal to the statistics (the KS tests of the
+ * distributions); the public special functions are in src/special/.
  */
 export function gammaP(a: number, x: number): number {
   if (!(a > 0)) throw rangeError('gammaP', 'a', 'a positive number', a);

@@ -4,7 +4,8 @@
 
 import test from 'ava';
 import { bernoulli, geometric, categorical, gamma, dirichlet, studentT, stream } from '../../src/random.js';
-import { ksTest, gammaP, meanSE } from '../../src/stats/index.js';
+import { ksTest, meanSE } from '../../src/stats/index.js';
+import { gammaP } from '../../src/stats/tests.js';
 import {
   randomBernoulli, randomGeometric, randomGamma, randomDirichlet, randomStudentT, randomCategorical, tensor, reference,
 } from '../../src/index.js';
