@@ -157,6 +157,11 @@ bool Args::boolean(int i, const char* name) const {
   return v.As<Napi::Boolean>().Value();
 }
 
+bool Args::optional_boolean(int i, const char* name, bool absent) const {
+  if (size_t(i) >= info_.Length() || info_[size_t(i)].IsUndefined()) return absent;
+  return boolean(i, name);
+}
+
 double Args::number(int i, const char* name) const {
   const Napi::Value v = info_[size_t(i)];
   if (!v.IsNumber()) type_error(name, "a number", v);

@@ -65,6 +65,8 @@ class Args {
   /** An op code in [0, n): `what` names the table, e.g. "a UNARY op code". */
   int code(int i, const char* name, int n, const char* what) const;
   bool boolean(int i, const char* name) const;
+  /** undefined/absent (returns `absent`) or a boolean. */
+  bool optional_boolean(int i, const char* name, bool absent) const;
   double number(int i, const char* name) const;
   std::string string(int i, const char* name) const;
   /** An array of at most max_len integers in [lo, hi]. */

@@ -2,8 +2,10 @@
 //   tridiagEig(alpha, beta)     → Promise<{ values, vectors }>  (runs on the libuv pool)
 //   tridiagEigSync(alpha, beta) → { values, vectors }
 // alpha: Float64Array of k finite values (the diagonal), beta: Float64Array of k−1 finite
-// values (the off-diagonal), k ≤ 8192. values: Float64Array(k) ascending; vectors:
-// Float64Array(k·k) row-major with column j the unit eigenvector of values[j].
+// values (the off-diagonal), k ≤ 8192; ends (optional boolean, default false). values:
+// Float64Array(k) ascending; vectors: Float64Array(k·k) row-major with column j the unit
+// eigenvector of values[j] — or, with ends, Float64Array(2k): the first and the last component
+// of each eigenvector (rows 0 and k−1 of that matrix), computed in O(k²).
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -22,6 +24,7 @@ constexpr int64_t kMaxK = 8192;
 
 struct Input {
   std::vector<double> alpha, beta;
+  bool ends = false;
 };
 
 Input read_input(const Args& in) {
@@ -34,6 +37,7 @@ Input read_input(const Args& in) {
     in.range_error("beta", "Float64Array of length " + std::to_string(kb) + " (one less than 'alpha')", describe(beta.value));
   }
   Input out;
+  out.ends = in.optional_boolean(2, "ends", false);
   out.alpha.assign(alpha.as<const double>(), alpha.as<const double>() + k);
   out.beta.assign(beta.as<const double>(), beta.as<const double>() + kb);
   for (const auto& [name, v] : {std::pair<const char*, const std::vector<double>*>{"alpha", &out.alpha}, {"beta", &out.beta}}) {
@@ -70,8 +74,8 @@ class TridiagWorker : public Napi::AsyncWorker {
     try {
       const size_t k = input_.alpha.size();
       values_.resize(k);
-      vectors_.resize(k * k);
-      eig::tridiag_eig(int64_t(k), input_.alpha.data(), input_.beta.data(), values_.data(), vectors_.data());
+      vectors_.resize(input_.ends ? 2 * k : k * k);
+      eig::tridiag_eig(int64_t(k), input_.alpha.data(), input_.beta.data(), values_.data(), vectors_.data(), input_.ends);
     } catch (const std::bad_alloc&) {
       SetError("tridiagEig: out of memory");
     } catch (const std::exception& e) {
@@ -108,8 +112,8 @@ Napi::Value TridiagEigSync(const Napi::CallbackInfo& info) {
   std::vector<double> values, vectors;
   guard(in, [&] {
     values.resize(k);
-    vectors.resize(k * k);
-    eig::tridiag_eig(int64_t(k), input.alpha.data(), input.beta.data(), values.data(), vectors.data());
+    vectors.resize(input.ends ? 2 * k : k * k);
+    eig::tridiag_eig(int64_t(k), input.alpha.data(), input.beta.data(), values.data(), vectors.data(), input.ends);
   });
   return result(info.Env(), values, vectors);
 }

@@ -17,14 +17,33 @@
 
 namespace descent {
 namespace eig {
+namespace {
 
-void tridiag_eig(int64_t k, const double* alpha, const double* beta, double* values, double* vectors) {
+// √(a² + b²) without std::hypot's cost (it dominated the O(k²) solve): the plain formula
+// where squaring can neither overflow nor underflow, std::hypot elsewhere.
+inline double hypot2(double a, double b) {
+  const double m = std::fmax(std::fabs(a), std::fabs(b));
+  if (m > 1e-150 && m < 1e150) return std::sqrt(a * a + b * b);
+  return std::hypot(a, b);
+}
+
+}  // namespace
+
+void tridiag_eig(int64_t k, const double* alpha, const double* beta, double* values, double* vectors, bool ends_only) {
   if (k <= 0) return;
   std::vector<double> d(alpha, alpha + k), e(size_t(k), 0.0);
   for (int64_t i = 0; i + 1 < k; i++) e[size_t(i)] = beta[i];
-  // zt[j·k + i] = component i of vector j (Vᵀ, row-major).
-  std::vector<double> zt(size_t(k * k), 0.0);
-  for (int64_t i = 0; i < k; i++) zt[size_t(i * k + i)] = 1.0;
+  // zt[j·nc + q] = component q of vector j (Vᵀ, row-major). A rotation mixes two vectors one
+  // component at a time, so components are independent: with ends_only only components 0 and
+  // k−1 are carried (nc = 2), which makes the solve O(k²) instead of O(k³).
+  const int64_t nc = ends_only ? 2 : k;
+  std::vector<double> zt(size_t(k * nc), 0.0);
+  if (ends_only) {
+    zt[0] = 1.0;
+    zt[size_t((k - 1) * nc + 1)] = 1.0;
+  } else {
+    for (int64_t i = 0; i < k; i++) zt[size_t(i * k + i)] = 1.0;
+  }
 
   for (int64_t l = 0; l < k; l++) {
     for (int iter = 0;; iter++) {
@@ -39,14 +58,14 @@ void tridiag_eig(int64_t k, const double* alpha, const double* beta, double* val
       }
       // Wilkinson shift from the 2×2 block at l.
       double g = (d[size_t(l + 1)] - d[size_t(l)]) / (2.0 * e[size_t(l)]);
-      double r = std::hypot(g, 1.0);
+      double r = hypot2(g, 1.0);
       g = d[size_t(m)] - d[size_t(l)] + e[size_t(l)] / (g + std::copysign(r, g));
       double s = 1.0, c = 1.0, p = 0.0;
       int64_t i = m - 1;
       bool underflow = false;
       for (; i >= l; i--) {
         const double f = s * e[size_t(i)], b = c * e[size_t(i)];
-        r = std::hypot(f, g);
+        r = hypot2(f, g);
         e[size_t(i + 1)] = r;
         if (r == 0.0) {
           // The rotation vanished: deflate here and restart the sweep.
@@ -62,9 +81,9 @@ void tridiag_eig(int64_t k, const double* alpha, const double* beta, double* val
         p = s * r;
         d[size_t(i + 1)] = g + p;
         g = c * r - b;
-        double* zi = &zt[size_t(i * k)];
-        double* zi1 = &zt[size_t((i + 1) * k)];
-        for (int64_t q = 0; q < k; q++) {
+        double* zi = &zt[size_t(i * nc)];
+        double* zi1 = &zt[size_t((i + 1) * nc)];
+        for (int64_t q = 0; q < nc; q++) {
           const double t = zi1[q];
           zi1[q] = s * zi[q] + c * t;
           zi[q] = c * zi[q] - s * t;
@@ -83,7 +102,12 @@ void tridiag_eig(int64_t k, const double* alpha, const double* beta, double* val
   for (int64_t j = 0; j < k; j++) {
     const int64_t src = order[size_t(j)];
     values[j] = d[size_t(src)];
-    for (int64_t i = 0; i < k; i++) vectors[i * k + j] = zt[size_t(src * k + i)];
+    if (ends_only) {
+      vectors[j] = zt[size_t(src * nc)];
+      vectors[k + j] = zt[size_t(src * nc + 1)];
+    } else {
+      for (int64_t i = 0; i < k; i++) vectors[i * k + j] = zt[size_t(src * k + i)];
+    }
   }
 }
 

@@ -160,10 +160,12 @@ function detectNative(): TridiagEigFn | null {
     return null;
   }
   return async (diag, off, opts = {}) => {
-    const { values, vectors } = await addon.tridiagEig(diag, off);
+    // Without full vectors only rows 0 and k−1 are computed: O(k²), not O(k³).
+    const full = opts.vectors === true;
+    const { values, vectors } = await addon.tridiagEig(diag, off, !full);
     const k = values.length;
-    const first = vectors.slice(0, k), last = vectors.slice((k - 1) * k, k * k);
-    return opts.vectors ? { values, first, last, vectors } : { values, first, last };
+    if (!full) return { values, first: vectors.slice(0, k), last: vectors.slice(k, 2 * k) };
+    return { values, first: vectors.slice(0, k), last: vectors.slice((k - 1) * k, k * k), vectors };
   };
 }
 

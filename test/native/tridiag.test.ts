@@ -148,3 +148,30 @@ test('tridiag · bad input rejects with the argument named', async (t) => {
   t.throws(() => tridiagEigSync(new Float64Array([1, NaN]), new Float64Array([1])), { instanceOf: RangeError, message: "tridiagEigSync: expected finite values for 'alpha' but received NaN at position 1" });
   t.throws(() => tridiagEigSync(new Float32Array([1]) as unknown as Float64Array, new Float64Array(0)), { instanceOf: TypeError, message: "tridiagEigSync: expected Float64Array for 'alpha' but received Float32Array of length 1" });
 });
+
+// Issue 18 item 11: with only the first and last rows of V (what Lanczos and SLQ need) the
+// solve is O(k²): k = 8192, documented as valid, took over 30 s when every row was carried.
+test('ends mode: the first and last rows of V equal the full solve’s, and k = 8192 solves', async (t) => {
+  for (const k of [1, 2, 7, 200]) {
+    const alpha = Float64Array.from(randn(k, 11 + k)), beta = Float64Array.from(randn(Math.max(k - 1, 0), 12 + k));
+    const full = tridiagEigSync(alpha, beta);
+    const ends = tridiagEigSync(alpha, beta, true);
+    t.is(ends.vectors.length, 2 * k);
+    // The same rotations act on each row independently: equal up to the order of rounding (FMA contraction).
+    const tn = norm1(alpha, beta);
+    for (let j = 0; j < k; j++) {
+      t.true(Math.abs(ends.values[j]! - full.values[j]!) <= R * k * EPS * tn, `k=${k} λ_${j}`);
+      t.true(Math.abs(ends.vectors[j]! - full.vectors[j]!) <= R * k * EPS, `k=${k} first row, column ${j}`);
+      t.true(Math.abs(ends.vectors[k + j]! - full.vectors[(k - 1) * k + j]!) <= R * k * EPS, `k=${k} last row, column ${j}`);
+    }
+  }
+  const k = 8192;
+  const alpha = Float64Array.from(randn(k, 5)), beta = Float64Array.from(randn(k - 1, 6));
+  const { values, vectors } = await tridiagEig(alpha, beta, true);
+  t.is(values.length, k);
+  // Rows 0 and k−1 of an orthogonal V have unit norm.
+  let s0 = 0, s1 = 0;
+  for (let j = 0; j < k; j++) { s0 += vectors[j]! ** 2; s1 += vectors[k + j]! ** 2; }
+  t.true(Math.abs(s0 - 1) <= R * k * EPS && Math.abs(s1 - 1) <= R * k * EPS, `row norms² ${s0}, ${s1}`);
+  t.throws(() => tridiagEigSync(alpha, beta, 1 as unknown as boolean), { instanceOf: TypeError, message: /'ends'/ });
+});

@@ -73,11 +73,11 @@ export function setIsa(isa: Isa): void {
  * @example
  * const { values } = await tridiagEig(new Float64Array([2, 2]), new Float64Array([-1])); // [1, 3]
  */
-export function tridiagEig(alpha: Float64Array, beta: Float64Array): Promise<EigResult> {
-  return loadNative().tridiagEig(alpha, beta);
+export function tridiagEig(alpha: Float64Array, beta: Float64Array, ends = false): Promise<EigResult> {
+  return loadNative().tridiagEig(alpha, beta, ends);
 }
 
 /** tridiagEig on the calling thread (for small k). */
-export function tridiagEigSync(alpha: Float64Array, beta: Float64Array): EigResult {
-  return loadNative().tridiagEigSync(alpha, beta);
+export function tridiagEigSync(alpha: Float64Array, beta: Float64Array, ends = false): EigResult {
+  return loadNative().tridiagEigSync(alpha, beta, ends);
 }

@@ -57,8 +57,9 @@ export interface NativeAddon {
   fmaBurst(iterations: number, threads: number): number;
   /** STREAM triad a[i] = b[i] + scalar·c[i] over a.length elements, threaded (for bandwidth measurements). */
   streamTriad(a: Float32Array, b: Float32Array, c: Float32Array, scalar: number): void;
-  tridiagEig(alpha: Float64Array, beta: Float64Array): Promise<EigResult>;
-  tridiagEigSync(alpha: Float64Array, beta: Float64Array): EigResult;
+  /** With `ends`, `vectors` holds only the first and last component of each eigenvector (2k values, O(k²) work). */
+  tridiagEig(alpha: Float64Array, beta: Float64Array, ends?: boolean): Promise<EigResult>;
+  tridiagEigSync(alpha: Float64Array, beta: Float64Array, ends?: boolean): EigResult;
   /** Two fused Gram–Schmidt passes of w against rows Q[0..rows) ([rows, n] at qOffset): out = [w2 (n), h1 + h2 (rows)]. */
   orthogonalize(q: Float32Array, qOffset: number, rows: number, n: number, w: Float32Array, wOffset: number, out: Float32Array): void;
 }
