@@ -5,6 +5,13 @@ export type DType = 'float32' | 'float64' | 'int32';
 
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 
+/** `value` when it names a DType, else a TypeError naming the function and argument. */
+export function checkDType(fn: string, arg: string, value: unknown): DType {
+  if (typeof value === 'string' && (DTYPES as readonly string[]).includes(value)) return value as DType;
+  const got = typeof value === 'string' ? `'${value}'` : String(value);
+  throw new TypeError(`${fn}: expected one of ${DTYPES.map((d) => `'${d}'`).join(', ')} for '${arg}' but received ${got}`);
+}
+
 export function arrayFor(dtype: DType, size: number): Float32Array | Float64Array | Int32Array {
   switch (dtype) {
     case 'float32': return new Float32Array(size);

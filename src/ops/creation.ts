@@ -1,6 +1,6 @@
 // Creating tensors: from data, constants, ranges and the shared seeded generator.
 
-import { arrayFor } from '../dtype.js';
+import { arrayFor, checkDType } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import { rangeError, typeError } from '../errors.js';
 import type { Backend, BackendName, HostArray } from '../backend/ops.js';
@@ -36,6 +36,7 @@ function flatten(fn: string, data: unknown, shape: number[], out: number[], dept
  * const y = tensor(new Float32Array(6), [2, 3]);
  */
 export function tensor(data: number | readonly unknown[] | HostArray, shape?: Shape, opts: CreateOptions = {}): Tensor {
+  if (opts.dtype !== undefined) checkDType('tensor', 'opts.dtype', opts.dtype);
   let flat: HostArray;
   let dims: number[];
   if (ArrayBuffer.isView(data)) {
@@ -70,6 +71,7 @@ export function tensor(data: number | readonly unknown[] | HostArray, shape?: Sh
 /** A tensor of `shape` with every element `value`. */
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   const dims = checkShape('full', 'shape', shape);
+  if (opts.dtype !== undefined) checkDType('full', 'opts.dtype', opts.dtype);
   if (typeof value !== 'number') throw typeError('full', 'value', 'a number', value);
   const b = backendSync(opts.backend);
   return Tensor.fromStorage(b, b.ops.fill(sizeOf(dims), value, opts.dtype ?? 'float32'), dims);

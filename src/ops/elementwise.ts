@@ -1,5 +1,6 @@
 // Elementwise ops with NumPy broadcasting. Scalars (plain numbers) broadcast too.
 
+import { checkDType } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import { typeError } from '../errors.js';
 import { isTracing, record } from '../trace.js';
@@ -106,6 +107,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 /** Converts to another dtype (float → int32 truncates toward zero). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'x', x);
+  checkDType('cast', 'dtype', dtype);
   const src = x.isContiguous ? x : contiguousCopy(x);
   const out = Tensor.fromStorage(x.backend, x.backend.ops.cast(src.contig, x.size, dtype), x.shape);
   if (src !== x) src.dispose();
