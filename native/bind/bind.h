@@ -38,5 +38,8 @@ Napi::Value OptimSumSq(const Napi::CallbackInfo& info);
 
 Napi::Value Orthogonalize(const Napi::CallbackInfo& info);
 
+Napi::Value MuteStderr(const Napi::CallbackInfo& info);
+Napi::Value RestoreStderr(const Napi::CallbackInfo& info);
+
 }  // namespace bind
 }  // namespace descent

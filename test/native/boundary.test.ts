@@ -121,6 +121,9 @@ const EXPORTS: Record<string, Export> = {
     ],
     valid: () => [f32(7), 1, 2, 3, f32(4), 1, f32(5)],
   },
+  // No arguments; the row checks the valid calls work (restore after mute, in that order: ALL is sorted).
+  muteStderr: { params: [], valid: () => [] },
+  restoreStderr: { params: [], valid: () => [] },
   tridiagEig: { params: [{ name: 'alpha', kind: 'f64' }, { name: 'beta', kind: 'f64' }], valid: () => [new Float64Array([2, 2, 2]), new Float64Array([-1, -1])] },
   tridiagEigSync: { params: [{ name: 'alpha', kind: 'f64' }, { name: 'beta', kind: 'f64' }], valid: () => [new Float64Array([2, 2, 2]), new Float64Array([-1, -1])] },
   fmaBurst: { params: [{ name: 'iterations', kind: 'size' }, { name: 'threads', kind: 'threads' }], valid: () => [1000, 1] },

@@ -44,3 +44,18 @@ test.serial('descent info prints the adapter lines and what auto picks', async (
     t.regex(out, /maxStorageBufferBindingSize\s+\d+/);
   }
 });
+
+// Issue 17: Dawn printed "Warning: maxDynamic… artificially reduced" on lavapipe at every run
+// that probed the adapter (`auto`, `info`), even with --quiet. A child process, so that the
+// adapter is requested for the first time there.
+test('probing the adapter prints nothing on stderr', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const script = "import { hasAdapter } from './src/backend/webgpu/device.ts'; await hasAdapter(); console.error('done');";
+  const env = { ...process.env };
+  delete env.DESCENT_DEBUG;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr.trim(), 'done');
+});

@@ -60,6 +60,10 @@ export interface NativeAddon {
   /** With `ends`, `vectors` holds only the first and last component of each eigenvector (2k values, O(k²) work). */
   tridiagEig(alpha: Float64Array, beta: Float64Array, ends?: boolean): Promise<EigResult>;
   tridiagEigSync(alpha: Float64Array, beta: Float64Array, ends?: boolean): EigResult;
+  /** Points fd 2 at /dev/null, keeping the original inside the addon; false when not done (or already muted). */
+  muteStderr(): boolean;
+  /** Points fd 2 back at the original; false when it was not muted. */
+  restoreStderr(): boolean;
   /** Two fused Gram–Schmidt passes of w against rows Q[0..rows) ([rows, n] at qOffset): out = [w2 (n), h1 + h2 (rows)]. */
   orthogonalize(q: Float32Array, qOffset: number, rows: number, n: number, w: Float32Array, wOffset: number, out: Float32Array): void;
 }
@@ -68,4 +72,5 @@ export interface NativeAddon {
 export const NATIVE_EXPORTS = [
   'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'sgemm', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
   'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync', 'orthogonalize',
+  'muteStderr', 'restoreStderr',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -9,6 +9,8 @@
 // feature where the adapter has it. Nothing here keeps the event loop alive: a process
 // exits by itself when its work is done, with or without device.destroy().
 
+import { loadNative } from '../cpu/load.js';
+import type { NativeAddon } from '../cpu/native.js';
 import { NoAdapterError } from './errors.js';
 
 /** The `webgpu` module's exports that descent uses. */
@@ -33,16 +35,32 @@ async function dawn(): Promise<GPU | null> {
   return instance;
 }
 
+/** The native addon's stderr switch, or null when the addon does not load. */
+function stderrMuter(): Pick<NativeAddon, 'muteStderr' | 'restoreStderr'> | null {
+  try {
+    return loadNative();
+  } catch {
+    return null;
+  }
+}
+
 /** The process's adapter (requested once), or null when there is none. */
 export function getAdapter(): Promise<GPUAdapter | null> {
   adapterPromise ??= (async () => {
     const gpu = await dawn();
     if (!gpu) return null;
+    // NOTE: Dawn enumerates the Vulkan devices on the first request and prints driver-limit
+    // warnings ("maxDynamic… artificially reduced") to stderr on lavapipe; they are not the
+    // user's concern, so stderr is muted around that call (DESCENT_DEBUG keeps them).
+    const mute = process.env.DESCENT_DEBUG ? null : stderrMuter();
+    const muted = mute?.muteStderr() ?? false;
     try {
       return await gpu.requestAdapter({ powerPreference: 'high-performance' });
     } catch (e) {
       instanceError = `requestAdapter failed: ${(e as Error).message}`;
       return null;
+    } finally {
+      if (muted) mute!.restoreStderr();
     }
   })();
   return adapterPromise;
