@@ -5,6 +5,7 @@ import type { Experiment } from './experiment.js';
 import { fedfixExperiment, fedauWeightsExperiment, fedauQuadraticExperiment, fedauFmnistExperiment } from './federated/index.js';
 import { srrwExperiment } from './srrw/index.js';
 import { cboExperiment } from './cbo/index.js';
+import { multiplicativeDiffusionExperiment } from './multiplicative-diffusion/index.js';
 import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
@@ -16,6 +17,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedfixExperiment,
   srrwExperiment,
   cboExperiment,
+  multiplicativeDiffusionExperiment,
   interpolantsExperiment,
   ssoExperiment,
   diffgradExperiment,
