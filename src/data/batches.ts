@@ -9,9 +9,13 @@
 // forward Fisher–Yates shuffle (for i = 0 … n−2 swap i with i + U[0, n−i)), so the first k
 // entries of `permutation(n, s, e)` are exactly `subsetIndices(n, k, s, e)`: a uniform random
 // k-subset in random order. Results depend only on (n, seed, epoch), not on call sizes.
+// `batches` is the one tensor-valued helper: it gathers each minibatch's rows and uploads them.
 
-import { checkInt, typeError } from '../errors.js';
+import type { Backend, BackendName } from '../backend/ops.js';
+import { checkInt, rangeError, typeError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
 import { stream, STREAM_INDEX_LIMIT, words } from '../random.js';
+import type { Tensor } from '../tensor.js';
 
 const CHUNK = 4096;
 
@@ -169,4 +173,72 @@ export function gatherRows<T extends Float32Array | Int32Array>(x: T, width: num
     out.set(x.subarray(r * width, (r + 1) * width), i * width);
   }
   return out;
+}
+
+/** What `batches` reads: a classification or regression set (host arrays, see dataset.ts). */
+export interface BatchSource {
+  /** n × features, row-major. */
+  x: Float32Array;
+  /** n int32 labels, or n × outputs float32 targets. */
+  y: Int32Array | Float32Array;
+  n: number;
+  features: number;
+}
+
+export interface BatchesOptions extends MinibatchOptions {
+  /** Where the tensors go (default: the default backend). */
+  backend?: Backend | BackendName;
+  /** The dtype of x and of float targets (default float32). */
+  dtype?: 'float32' | 'float64';
+}
+
+/** One minibatch as tensors; the caller owns (and disposes) all three. */
+export interface Batch {
+  /** [b, features]. */
+  x: Tensor;
+  /** int32 labels [b], or float targets [b, outputs]. */
+  y: Tensor;
+  /** The batch's row numbers in the data set, int32 [b]. */
+  indices: Tensor;
+}
+
+/**
+ * One epoch's minibatches of a data set as tensors: the rows of `minibatches(n, options)`
+ * (the seed's permutation for this epoch, stream('shuffle', epoch), or file order without a
+ * seed) gathered on the host and uploaded. A population shares each batch: pass x [b, F] to a
+ * model with params [R, P] and the labels [b] to a loss with reduction 'replicaMean'.
+ * @example
+ * for (let epoch = 0; epoch < 3; epoch++) {
+ *   for (const { x, y, indices } of batches(train, { batchSize: 128, seed: 1, epoch })) {
+ *     step(x, y);
+ *     dispose([x, y, indices]);
+ *   }
+ * }
+ */
+export function* batches(data: BatchSource, options: BatchesOptions): Generator<Batch, void, undefined> {
+  const fn = 'batches';
+  if (data === null || typeof data !== 'object' || !(data.x instanceof Float32Array)) {
+    throw typeError(fn, 'data', 'a data set { x: Float32Array, y, n, features }', data);
+  }
+  const n = checkInt(fn, 'data.n', data.n, 0, 2 ** 31 - 1);
+  const features = checkInt(fn, 'data.features', data.features, 0);
+  if (data.x.length !== n * features) throw new RangeError(`${fn}: expected ${n} × ${features} values in 'data.x' but received ${data.x.length}`);
+  if (!(data.y instanceof Int32Array) && !(data.y instanceof Float32Array)) throw typeError(fn, 'data.y', 'an Int32Array of labels or a Float32Array of targets', data.y);
+  if (n > 0 && data.y.length % n !== 0) throw new RangeError(`${fn}: expected a multiple of ${n} values in 'data.y' but received ${data.y.length}`);
+  if (typeof options !== 'object' || options === null) throw typeError(fn, 'options', 'an object { batchSize, seed?, epoch?, backend? }', options);
+  const dtype = options.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') throw rangeError(fn, 'options.dtype', "'float32' or 'float64'", dtype);
+  const outputs = n > 0 ? data.y.length / n : 0;
+  const labels = data.y instanceof Int32Array;
+  if (labels && outputs !== 1) throw new RangeError(`${fn}: expected one int32 label per row in 'data.y' but received ${outputs} per row`);
+  const where = options.backend === undefined ? {} : { backend: options.backend };
+  for (const rows of minibatches(n, options)) {
+    const b = rows.length;
+    const x = tensor(gatherRows(data.x, features, rows), [b, features], { ...where, dtype });
+    const y = labels
+      ? tensor(gatherRows(data.y as Int32Array, 1, rows), [b], { ...where, dtype: 'int32' })
+      : tensor(gatherRows(data.y as Float32Array, outputs, rows), [b, outputs], { ...where, dtype });
+    const indices = tensor(Int32Array.from(rows), [b], { ...where, dtype: 'int32' });
+    yield { x, y, indices };
+  }
 }

@@ -3,7 +3,8 @@
 // initialisation is identical on every backend: weight parameter number j (in layout order)
 // of replica r takes elements [r·size, (r+1)·size) of stream('init', j) under the seed (the
 // 'init' range of the stream registry, disjoint from shuffling and probes), which makes
-// replica 0 of a population equal to the single model with the same seed.
+// replica 0 of a population equal to the single model with the same seed. With `sameInit`
+// every replica takes replica 0's elements: R copies of the single model's initialisation.
 
 import { checkInt, rangeError, typeError } from '../errors.js';
 import { arrayFor } from '../dtype.js';
@@ -24,6 +25,12 @@ export interface InitOptions {
   distribution?: 'normal' | 'uniform';
   /** A population arena [replicas, P] instead of [P]. */
   replicas?: number;
+  /**
+   * The same initialisation in every replica (replica 0's, i.e. the single model's with this
+   * seed), e.g. for federated clients or a learning-rate sweep from one starting point.
+   * Default false: each replica draws its own elements.
+   */
+  sameInit?: boolean;
   dtype?: DType;
   backend?: Backend | BackendName;
 }
@@ -45,6 +52,8 @@ export function initParams(layout: ParamLayout, opts: InitOptions & { scheme: In
   const dist = opts.distribution ?? 'normal';
   if (dist !== 'normal' && dist !== 'uniform') throw rangeError(fn, 'opts.distribution', "'normal' or 'uniform'", dist);
   const replicas = opts.replicas === undefined ? 1 : checkInt(fn, 'opts.replicas', opts.replicas, 1);
+  if (opts.sameInit !== undefined && typeof opts.sameInit !== 'boolean') throw typeError(fn, 'opts.sameInit', 'a boolean', opts.sameInit);
+  const same = opts.sameInit ?? false;
   const dtype = opts.dtype ?? 'float32';
   const P = layout.size;
   const out = arrayFor(dtype, replicas * P);
@@ -52,9 +61,13 @@ export function initParams(layout: ParamLayout, opts: InitOptions & { scheme: In
     if (p.role !== 'weight') return;
     const variance = initVariance(p, opts.scheme);
     for (let r = 0; r < replicas; r++) {
+      const base = r * P + p.offset;
+      if (same && r > 0) {
+        out.copyWithin(base, p.offset, p.offset + p.size);
+        continue;
+      }
       const scale = dist === 'normal' ? Math.sqrt(variance) : Math.sqrt(3 * variance);
       const draws = dist === 'normal' ? normal(opts.seed, p.size, r * p.size, stream('init', j)) : uniform(opts.seed, p.size, r * p.size, stream('init', j));
-      const base = r * P + p.offset;
       for (let i = 0; i < p.size; i++) out[base + i] = dist === 'normal' ? scale * draws[i]! : scale * (2 * draws[i]! - 1);
     }
   });

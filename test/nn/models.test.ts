@@ -142,7 +142,7 @@ test('losses · values against float64 formulas', (t) => {
   t.true(Math.abs(lg[0]! - (Math.log1p(Math.exp(-0.5)) + Math.log1p(Math.exp(-2)))) <= 8 * U64 * 2);
   t.throws(() => d.softmaxCrossEntropy(t64(z.flat(), [2, 3]), labels([1])), { message: "softmaxCrossEntropy: expected int32 labels of shape [2] for 'targets' (the logits' shape without the class axis) but received [1]" });
   t.throws(() => d.mse(t64([1, 2]), t64([1, 2, 3])), { message: "mse: expected targets of shape [2] (the predictions' shape) but received [3]" });
-  t.throws(() => d.mse(t64([1, 2]), t64([1, 2]), { reduction: 'avg' as 'mean' }), { instanceOf: RangeError, message: "mse: expected 'mean', 'sum' or 'none' for 'opts.reduction' but received 'avg'" });
+  t.throws(() => d.mse(t64([1, 2]), t64([1, 2]), { reduction: 'avg' as 'mean' }), { instanceOf: RangeError, message: "mse: expected 'mean', 'sum', 'none' or 'replicaMean' for 'opts.reduction' but received 'avg'" });
 });
 
 test('population · the gradient of Σ_r loss_r is each replica\'s own gradient, through batched products', (t) => {
