@@ -13,6 +13,7 @@ export * from './sso/index.js';
 export * from './diffgrad/index.js';
 export * from './compositional-nll/index.js';
 export * from './aggregate-responses/index.js';
+export * from './last-iterate/index.js';
 export * from './curvature/index.js';
 export * from './interpolants/index.js';
 export * from './toy-data/index.js';

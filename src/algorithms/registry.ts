@@ -11,6 +11,7 @@ import { ssoExperiment } from './sso/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
+import { lastIterateExperiment } from './last-iterate/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
@@ -26,6 +27,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedauFmnistExperiment,
   compositionalNllExperiment,
   aggregateResponsesExperiment,
+  lastIterateExperiment,
 ] as readonly Experiment[];
 
 /** The experiment registered under `name`, or a RangeError listing the names. */

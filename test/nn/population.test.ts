@@ -72,7 +72,7 @@ test('population · replicaMean = Σ_r mean_b of the per-example losses, for eac
  * Returns the first index where they differ per replica (−1: bit for bit) and the largest
  * relative difference.
  */
-async function populationVsSingles(b: Backend, shared: boolean, loss: 'ce' | 'mse'): Promise<{ diff: number[]; rel: number }> {
+async function populationVsSingles(b: Backend, shared: boolean, loss: 'ce' | 'mse', asPopulation = false): Promise<{ diff: number[]; rel: number }> {
   const R = 3, B = 8, F = 6, T = 4;
   const net = new d.MLP([F, 5, loss === 'ce' ? 4 : 2], { activation: 'tanh' });
   const lr = [0.5, 0.1, 0.3];
@@ -95,13 +95,15 @@ async function populationVsSingles(b: Backend, shared: boolean, loss: 'ce' | 'ms
   let rel = 0;
   for (let r = 0; r < R; r++) {
     const P = net.size;
-    const pr = d.tensor(p0.slice(r * P, (r + 1) * P), [P], { backend: b });
+    const pr = d.tensor(p0.slice(r * P, (r + 1) * P), asPopulation ? [1, P] : [P], { backend: b });
     const xr = shared ? x : d.tensor(xs.slice(r * B * F, (r + 1) * B * F), [B, F], { backend: b });
     const yr = shared ? y : loss === 'ce' ? d.tensor(labelsHost.slice(r * B, (r + 1) * B), [B], { backend: b })
       : d.tensor(targetsHost.slice(r * B * 2, (r + 1) * B * 2), [B, 2], { backend: b });
     const fr = (p: Tensor) => {
-      const out = net.apply(p, xr);
-      return loss === 'ce' ? d.softmaxCrossEntropy(out, yr) : d.mse(out, yr);
+      // asPopulation: a population of one ([1, P], inputs [1, B, F]) with the plain mean.
+      const out = net.apply(p, asPopulation ? d.reshape(xr, [1, B, F]) : xr);
+      return loss === 'ce' ? d.softmaxCrossEntropy(out, asPopulation ? d.reshape(yr, [1, B]) : yr)
+        : d.mse(out, asPopulation ? d.reshape(yr, [1, B, 2]) : yr);
     };
     const single = new d.SGD(pr, { lr: lr[r] });
     for (let k = 0; k < T; k++) d.tidy(() => single.step(d.grad(fr)(pr)));
@@ -121,6 +123,9 @@ async function populationCase(t: ExecutionContext, b: Backend): Promise<void> {
       // few steps taken (a relative 2⁻¹⁸ ≈ 4e-6: 64 ulps), and is reported when not bit for bit.
       t.true(rel <= 2 ** -18, `${shared ? 'shared' : 'own'} data, ${loss}: relative difference ${rel} (first differing index per replica ${diff.join(', ')})`);
       if (diff.some((i) => i !== -1)) t.log(`${b.name} ${shared ? 'shared' : 'own'} ${loss}: not bit for bit (first differences ${diff.join(', ')}), relative ${rel.toExponential(2)}`);
+      // Against populations of one replica with the plain mean (the same kernels): bit for bit.
+      const one = await populationVsSingles(b, shared, loss, true);
+      t.deepEqual(one.diff, [-1, -1, -1], `${shared ? 'shared' : 'own'} data, ${loss}: a replica of R differs from a population of one`);
     }
   }
 }
