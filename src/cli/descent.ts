@@ -27,7 +27,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
 };
 
 export function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const width = Object.keys(COMMANDS).reduce((w, c) => Math.max(w, c.length), 0);
   return [
     'usage: descent <command> [options]   (descent <command> --help for its options)',
     '',

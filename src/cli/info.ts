@@ -48,7 +48,7 @@ function text(info: Info): string {
     if (a.subgroupMinSize) lines.push(`  subgroups    ${a.subgroupMinSize === a.subgroupMaxSize ? a.subgroupMinSize : `${a.subgroupMinSize}–${a.subgroupMaxSize}`} invocations`);
     lines.push(`  features     ${a.features.join(', ')}`);
     lines.push('  limits');
-    const width = Math.max(...Object.keys(a.limits).map((k) => k.length));
+    const width = Object.keys(a.limits).reduce((w, k) => Math.max(w, k.length), 0);
     for (const [k, v] of Object.entries(a.limits)) lines.push(`    ${k.padEnd(width)} ${v}`);
   }
   lines.push('', `auto picks: ${info.auto.backend} (${info.auto.reason})`);

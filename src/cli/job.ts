@@ -29,6 +29,7 @@ import { crc32 } from 'node:zlib';
 import { DescentError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
 import type { Json } from '../algorithms/experiment.js';
+import type { BackgroundWriter } from './background-writer.js';
 import { formatDuration } from './progress.js';
 import { UsageError } from './usage.js';
 
@@ -49,7 +50,7 @@ export interface InputPrint {
   sha256: string;
 }
 
-interface FileEntry {
+export interface FileEntry {
   bytes: number;
   crc32: string;
 }
@@ -66,6 +67,8 @@ export interface Manifest {
   runs: number;
   created: string;
   updated: string;
+  /** CRC-32 of the manifest's JSON (indent 1) without this field: a damaged manifest is refused. */
+  checksum?: string;
 }
 
 const HASH_WHOLE = 256 * 2 ** 20;
@@ -154,6 +157,7 @@ export class Job {
   private locked = false;
   private readonly onExit = () => this.releaseLock();
   private readonly log: (line: string) => void;
+  private writer: BackgroundWriter | null = null;
 
   private constructor(dir: string, manifest: Manifest, resumed: boolean, log: (line: string) => void) {
     this.dir = dir;
@@ -397,10 +401,45 @@ export class Job {
     this.save();
   }
 
-  /** Writes the manifest atomically. */
+  /** Writes the manifest atomically (through the attached background writer, if any). */
   save(): void {
     this.manifest.updated = new Date().toISOString();
-    writeAtomic(join(this.dir, MANIFEST), `${JSON.stringify(this.manifest, null, 1)}\n`, this.fn);
+    if (this.writer) {
+      this.writer.commit(join(this.dir, MANIFEST), this.manifest);
+      return;
+    }
+    writeAtomic(join(this.dir, MANIFEST), sealManifest(this.manifest), this.fn);
+  }
+
+  /**
+   * Routes the job's state writes and manifest commits through a background writer (in
+   * order, off the main thread, checksums computed there) until `detachWriter`.
+   */
+  attachWriter(writer: BackgroundWriter): void {
+    this.writer = writer;
+  }
+
+  /** Queues a state file on the attached writer; the next commit lists it with its checksum. */
+  queueFile(name: string, data: string | Uint8Array): void {
+    if (!this.writer) throw new Error('Job.queueFile: no background writer attached');
+    const path = this.path(name);
+    this.writer.write(path, data, name);
+    this.manifest.files[name] = null as unknown as FileEntry;
+  }
+
+  /** Flushes and detaches the writer, taking the checksums it computed. */
+  async detachWriter(): Promise<void> {
+    const w = this.writer;
+    if (!w) return;
+    this.writer = null;
+    const tracked = await w.flush();
+    for (const [name, entry] of Object.entries(this.manifest.files)) {
+      if (entry === null) {
+        const t = tracked[name];
+        if (!t) throw new JobError(`the job's record of ${this.path(name)} was lost before it was written`);
+        this.manifest.files[name] = t;
+      }
+    }
   }
 
   /** Releases the lock (idempotent). */
@@ -425,7 +464,14 @@ export class Job {
   }
 }
 
-/** The manifest in `dir`, or null when there is none. An unreadable one is a JobError. */
+/** The manifest's text with its checksum field set (the same rule as background-writer.ts). */
+export function sealManifest(m: Manifest): string {
+  const { checksum: _, ...rest } = m;
+  const sealed = { ...rest, checksum: checksum(JSON.stringify(rest, null, 1)) };
+  return `${JSON.stringify(sealed, null, 1)}\n`;
+}
+
+/** The manifest in `dir`, or null when there is none. An unreadable or damaged one is a JobError. */
 export function readManifest(dir: string): Manifest | null {
   const path = join(dir, MANIFEST);
   if (!existsSync(path)) return null;
@@ -437,6 +483,10 @@ export function readManifest(dir: string): Manifest | null {
   }
   if (m?.schema !== JOB_SCHEMA || typeof m.files !== 'object' || m.files === null) {
     throw new JobError(`${path} is not a descent job manifest (${JOB_SCHEMA}); rerun with --fresh to start over`);
+  }
+  const { checksum: sum, ...rest } = m;
+  if (sum !== checksum(JSON.stringify(rest, null, 1))) {
+    throw new JobError(`${path} does not match its checksum (it was changed or damaged); rerun with --fresh to start over`);
   }
   return m;
 }

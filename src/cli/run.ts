@@ -76,7 +76,7 @@ export function listText(): string {
   if (EXPERIMENTS.length === 0) return 'no experiments are registered';
   const rows = EXPERIMENTS.map((e) => [e.name, `§${e.paper.number} ${e.paper.title}`, `${e.seconds.full} s / ${e.seconds.quick} s`, e.shows]);
   const head = ['name', 'paper', 'full / quick', 'shows'];
-  const w = [0, 1, 2].map((i) => Math.max(head[i]!.length, ...rows.map((r) => Math.min(r[i]!.length, i === 1 ? 48 : 200))));
+  const w = [0, 1, 2].map((i) => rows.reduce((m, r) => Math.max(m, Math.min(r[i]!.length, i === 1 ? 48 : 200)), head[i]!.length));
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   return [head, ...rows].map((r) => `${r[0]!.padEnd(w[0]!)}  ${cut(r[1]!, 48).padEnd(w[1]!)}  ${r[2]!.padEnd(w[2]!)}  ${r[3]}`).join('\n');
 }

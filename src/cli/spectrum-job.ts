@@ -13,10 +13,13 @@
 // schema of spectrum.json.
 
 import '../backends.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend, useBackend } from '../backend/backend.js';
-import { prefetchGzip, writeAtomic } from '../io/files.js';
+import { prefetchGzip } from '../io/files.js';
+import type { Json } from '../algorithms/experiment.js';
+import { defaultDataDir, FASHION_MNIST_DIR, fashionMnistFiles } from '../data/fashion-mnist.js';
+import { checkMemory, Job, JobError } from './job.js';
 import { bulkEdge, outliers, spectralDensity } from '../linalg/density.js';
 import { convergedCount, keptResiduals, ritzValues } from '../linalg/eigsh.js';
 import { deflatedTrace } from '../linalg/hutchinson.js';
@@ -27,7 +30,7 @@ import { gaussRule, meanAndError, traceFromRules } from '../linalg/slq.js';
 import type { QuadratureRule } from '../linalg/slq.js';
 import { tridiagEigImplementation } from '../linalg/tridiag.js';
 import { Progress, formatDuration } from './progress.js';
-import { dataFiles } from './spectrum-options.js';
+import { dataFiles, referenceDirOf } from './spectrum-options.js';
 import type { SpectrumOptions } from './spectrum-options.js';
 import { PlotWorker, renderDensitySvg } from './spectrum-plot.js';
 import type { PlotInput } from './spectrum-plot.js';
@@ -62,18 +65,23 @@ export interface SpectrumReport {
 export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
   const wall0 = performance.now();
   const log = (s: string) => { if (!o.quiet) console.log(s); };
-  const outDir = resolve(o.out);
-  mkdirSync(outDir, { recursive: true });
   const backend = await initBackend(o.backend);
   await useBackend(backend);
   const key = resultKey(o, backend.name);
-  const dir = new StateDir(outDir);
-  let state = o.fresh ? null : dir.load();
-  if (state && !sameKey(state.key, key)) {
-    log(`descent spectrum: the checkpoint in ${dir.dir} was made with other options; starting over`);
-    state = null;
+  // One resume policy (job.ts): the same options and input files resume; others are refused
+  // unless --fresh, which deletes only the files this job wrote.
+  const job = Job.open({ command: 'spectrum', out: o.out, options: key as { [k: string]: Json }, inputs: spectrumInputs(o), fresh: o.fresh, quiet: o.quiet });
+  const outDir = job.dir;
+  let dir: StateDir;
+  let state: JobState | null;
+  try {
+    dir = new StateDir(job);
+    state = dir.load();
+    job.begin();
+  } catch (e) {
+    job.close();
+    throw e;
   }
-  if (!state) dir.clear();
   const resumed = state !== null && state.phase !== 'done';
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
@@ -115,6 +123,7 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
         return { ...p, loss };
       });
       if (o.iterations > problem.n) throw new UsageError(`--iterations (${o.iterations}) must not exceed the matrix order ${problem.n}`);
+      checkSize(o, problem.n, outDir);
       state ??= {
         version: STATE_VERSION, key, phase: 'lanczos',
         problem: {
@@ -219,17 +228,21 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     // ── Outputs (from the state alone) ──
     const report = await timed('output', async () => {
       const out = writeOutputs(o, st, outDir, summary!);
-      try {
-        if (!drawn) throw new Error('no plot worker');
-        await drawn;
-      } catch {
-        writeAtomic(svgPath, await renderDensitySvg(plotInput(o, st, summary!)));
-      }
+      checkResult(out.json, o.topK);
       return out;
     });
     for (const [k, v] of Object.entries(timings)) st.timings[k] = (st.timings[k] ?? 0) + v;
     dir.save(st);
     await dir.close();
+    await timed('output', async () => {
+      try {
+        if (!drawn) throw new Error('no plot worker');
+        await drawn;
+        job.adoptFile('density.svg');
+      } catch {
+        job.writeFile('density.svg', await renderDensitySvg(plotInput(o, st, summary!)));
+      }
+    });
     const wall = (performance.now() - wall0) / 1000;
     const json = report.json;
     json.timings = {
@@ -238,7 +251,8 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       runs: st.runs,
       resumed,
     };
-    writeAtomic(join(outDir, 'spectrum.json'), JSON.stringify(json, null, 1));
+    job.writeFile('spectrum.json', JSON.stringify(json, null, 1));
+    job.finish(JSON.parse(JSON.stringify(st)) as Json);
     if (!o.quiet) printSummary(json, outDir, wall);
     return { json, outDir };
   } finally {
@@ -247,6 +261,61 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     await plots?.close().catch(() => undefined);
     run?.dispose();
     problem?.dispose();
+    job.close();
+  }
+}
+
+/** The input files a run reads (their content is part of the job's fingerprint); missing ones are left to the loaders to report. */
+export function spectrumInputs(o: Pick<SpectrumOptions, 'data' | 'model'>): { [option: string]: string[] } {
+  const data: string[] = [];
+  const d = o.data;
+  const both = (f: { images: string; labels: string }) => [f.images, f.labels];
+  if (d === 'default') data.push(...both(fashionMnistFiles('test', defaultDataDir())));
+  else if (d === 'fashion-mnist:train' || d === 'fashion-mnist:test') data.push(...both(fashionMnistFiles(d.endsWith('train') ? 'train' : 'test', FASHION_MNIST_DIR)));
+  else if (referenceDirOf(d)) data.push(referenceDirOf(d)!);
+  else if (d.includes('images-idx3')) data.push(d, d.replace('images-idx3', 'labels-idx1'));
+  else data.push(d);
+  const model: string[] = [];
+  const ref = referenceDirOf(o.model);
+  if (ref) model.push(ref);
+  else if (o.model.endsWith('.safetensors')) model.push(o.model);
+  const present = (xs: string[]) => xs.filter((f) => existsSync(f));
+  return { '--data': present(data), '--model': present(model) };
+}
+
+/**
+ * Refuses, before the Lanczos phase, a run whose vectors would not fit in memory or whose
+ * checkpoint would not fit on the disk of --out: probes × (iterations + 1) basis rows and
+ * iterations product rows of n float32 values, kept in memory and written as step files.
+ */
+function checkSize(o: SpectrumOptions, n: number, outDir: string): void {
+  const rows = o.probes * (o.iterations + 1) + o.iterations;
+  const bytes = rows * n * 4;
+  const grid = 8 * o.grid * (4 + o.probes * o.iterations / 64);
+  checkMemory(`--probes ${o.probes} × --iterations ${o.iterations} Lanczos vectors of ${n.toLocaleString('en-US')} parameters (and --grid ${o.grid})`, 2 * bytes + grid);
+  try {
+    const fs = statfsSync(outDir);
+    const free = fs.bavail * fs.bsize;
+    if (bytes > free) {
+      throw new UsageError(`--probes ${o.probes} × --iterations ${o.iterations}: the checkpoint needs about ${(bytes / 2 ** 20).toFixed(1)} MiB in ${outDir}, but only ${(free / 2 ** 20).toFixed(1)} MiB are free; free space or choose another --out`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    // statfs unsupported: the first failed write will say so.
+  }
+}
+
+/** A result that is not one: NaN or infinite numbers, residuals that were not verified. */
+function checkResult(json: Record<string, unknown>, topK: number): void {
+  const e = json.eigenvalues as { top: number[]; residuals: number[] };
+  const t = json.trace as { estimate: number; standardError: number | null };
+  const bad: string[] = [];
+  if (!e.top.every(Number.isFinite)) bad.push(`top eigenvalues ${JSON.stringify(e.top)}`);
+  if (e.residuals.length < Math.min(topK, e.top.length) || !e.residuals.every(Number.isFinite)) bad.push(`residuals ${JSON.stringify(e.residuals)} (not verified for all ${Math.min(topK, e.top.length)} eigenvalues)`);
+  if (!Number.isFinite(t.estimate) || (t.standardError !== null && !Number.isFinite(t.standardError))) bad.push(`trace ${t.estimate} ± ${t.standardError}`);
+  if (bad.length > 0) {
+    throw new JobError(`the run produced no valid result: ${bad.join('; ')}. Non-finite values come from the model or data (NaN weights or inputs, an overflow); `
+      + 'a damaged checkpoint is refused before this point. Nothing was written as spectrum.json');
   }
 }
 
@@ -295,7 +364,7 @@ function plotInput(o: SpectrumOptions, st: JobState, s: LanczosSummary): PlotInp
     title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
     subtitle: [
       `${st.problem.model}; ${st.problem.samples} rows of ${st.problem.data}`,
-      `${snap.probes} probes × ${Math.max(...snap.steps)} Lanczos steps; Gaussian kernel, standard deviation σ = ${s.density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
+      `${snap.probes} probes × ${snap.steps.reduce((a, b) => Math.max(a, b), 0)} Lanczos steps; Gaussian kernel, standard deviation σ = ${s.density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
     ],
   };
 }

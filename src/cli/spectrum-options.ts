@@ -3,12 +3,13 @@
 // the command can parse its arguments and start inflating the data before the job's code
 // has loaded.
 
-import { parseArgs } from 'node:util';
 import type { BackendName } from '../backend/ops.js';
 import { defaultDataDir, fashionMnistFiles } from '../data/fashion-mnist.js';
 import { defaultReferenceDir } from '../data/reference.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { activationChoices, backendChoices, convert, helpText, parseOptions } from './args.js';
+import type { OptionSpecs } from './args.js';
 import { UsageError } from './usage.js';
 
 export interface SpectrumOptions {
@@ -52,106 +53,61 @@ export const DEFAULTS = {
   grid: 512,
 } as const;
 
-export const HELP = `usage: descent spectrum [options]
+/** Upper bounds of the size options: beyond them a run cannot fit in memory or end in reasonable time. */
+export const LIMITS = { samples: 10_000_000, iterations: 100_000, probes: 4096, topK: 10_000, traceProbes: 100_000, grid: 1_000_000, batchSize: 10_000_000 } as const;
 
-Top eigenvalues, trace and eigenvalue density of a network's loss Hessian (or Gauss-Newton
-matrix) on a data set, by Lanczos with full reorthogonalisation. Rerun the same command after
-an interruption to resume from the checkpoint in --out.
+export const SPECTRUM_OPTIONS = {
+  model: { kind: 'string', arg: 'SPEC', nonEmpty: true, default: DEFAULTS.model,
+    help: "MLP spec like 784-256-10:relu (seeded init), a .safetensors state_dict of an nn.Sequential (e.g. descent train's weights.safetensors), or 'reference'" },
+  activation: { kind: 'choice', arg: 'NAME', choices: activationChoices,
+    help: "activation of a .safetensors model (default: the file's, else relu), or of a spec without one; must agree with a spec's own" },
+  data: { kind: 'string', arg: 'SRC', nonEmpty: true, default: DEFAULTS.data,
+    help: 'default | fashion-mnist:train | fashion-mnist:test | reference | FILE.safetensors (x, y) | FILE images-idx3-ubyte[.gz]' },
+  samples: { kind: 'string', arg: 'N|all', help: `rows used: the first N in file order (default ${DEFAULTS.samples}; at most ${LIMITS.samples})` },
+  'shuffle-seed': { kind: 'int', arg: 'S', min: 0, max: 2 ** 32 - 1, help: 'take a seeded random subset of N rows instead' },
+  'batch-size': { kind: 'int', arg: 'B', min: 1, max: LIMITS.batchSize, help: 'rows per forward pass when accumulating products (default: all)' },
+  iterations: { kind: 'int', arg: 'M', min: 1, max: LIMITS.iterations, default: DEFAULTS.iterations, help: 'Lanczos steps per probe' },
+  'min-iterations': { kind: 'int', arg: 'N', min: 1, max: LIMITS.iterations, help: 'stop after N steps or more as soon as the top-k have converged (--tol); default: always take --iterations steps' },
+  probes: { kind: 'int', arg: 'P', min: 1, max: LIMITS.probes, default: DEFAULTS.probes, help: 'Lanczos probes run in lockstep, for the density' },
+  'top-k': { kind: 'int', arg: 'K', min: 1, max: LIMITS.topK, default: DEFAULTS.topK, help: 'top eigenvalues reported with verified residuals' },
+  tol: { kind: 'number', arg: 'T', positive: true, default: DEFAULTS.tol, help: 'relative residual at which a top eigenvalue counts as converged' },
+  'trace-probes': { kind: 'int', arg: 'T', min: 0, max: LIMITS.traceProbes, default: DEFAULTS.traceProbes, help: 'extra Hutchinson probes on the Krylov-deflated trace' },
+  matrix: { kind: 'choice', arg: 'KIND', choices: () => ['hessian', 'ggn'], default: DEFAULTS.matrix, help: 'the curvature matrix' },
+  layer: { kind: 'int', arg: 'L', min: 1, max: 10_000, help: "only layer L's block (1-based; default: all parameters)" },
+  backend: { kind: 'choice', choices: backendChoices, default: DEFAULTS.backend, help: 'backend' },
+  seed: { kind: 'int', arg: 'S', min: 0, max: 2 ** 32 - 1, default: DEFAULTS.seed, help: 'seed of the initialisation and of every probe' },
+  out: { kind: 'string', arg: 'DIR', nonEmpty: true, default: DEFAULTS.out, help: 'output folder: spectrum.json, density.svg, descent-job.json, state/' },
+  sigma: { kind: 'number', arg: 'S', positive: true, help: "density kernel standard deviation (default: 1% of the spectrum's span)" },
+  grid: { kind: 'int', arg: 'N', min: 2, max: LIMITS.grid, default: DEFAULTS.grid, help: 'density grid points' },
+  fresh: { kind: 'flag', help: 'discard a previous job in --out (only the files descent wrote there) and start over' },
+  quiet: { kind: 'flag', help: 'no progress bar or summary' },
+} as const satisfies OptionSpecs;
 
-  --model SPEC         MLP spec like 784-256-10:relu (seeded init), a .safetensors state_dict
-                       of an nn.Sequential, or 'reference' (default ${DEFAULTS.model})
-  --activation NAME    activation for a .safetensors model (default: from the file, else relu)
-  --data SRC           default | fashion-mnist:train | fashion-mnist:test | reference |
-                       FILE.safetensors (x, y) | FILE images-idx3-ubyte[.gz] (default ${DEFAULTS.data})
-  --samples N|all      rows used: the first N in file order (default ${DEFAULTS.samples})
-  --shuffle-seed S     take a seeded random subset of N rows instead
-  --batch-size B       rows per forward pass when accumulating products (default: all)
-  --iterations M       Lanczos steps per probe (default ${DEFAULTS.iterations})
-  --min-iterations N   stop after N steps or more as soon as the top-k have converged (--tol);
-                       default: always take --iterations steps
-  --probes P           Lanczos probes run in lockstep, for the density (default ${DEFAULTS.probes})
-  --top-k K            top eigenvalues reported with verified residuals (default ${DEFAULTS.topK})
-  --tol T              relative residual at which a top eigenvalue counts as converged (default ${DEFAULTS.tol})
-  --trace-probes T     extra Hutchinson probes on the Krylov-deflated trace (default ${DEFAULTS.traceProbes})
-  --matrix KIND        hessian | ggn (default ${DEFAULTS.matrix})
-  --layer L            only layer L's block (1-based; default: all parameters)
-  --backend NAME       cpu | webgpu | reference | auto (default ${DEFAULTS.backend})
-  --seed S             seed of the initialisation and of every probe (default ${DEFAULTS.seed})
-  --out DIR            output folder: spectrum.json, density.svg, state/ (default ${DEFAULTS.out})
-  --sigma S            density kernel standard deviation (default: 1% of the spectrum's span)
-  --grid N             density grid points (default ${DEFAULTS.grid})
-  --fresh              ignore an existing checkpoint in --out
-  --quiet              no progress bar or summary
-  -h, --help           this text`;
-
-function int(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isSafeInteger(x) || x < min) throw new UsageError(`--${name}: expected an integer ≥ ${min} but received '${v}'`);
-  return x;
-}
-
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--${name}: expected a positive number but received '${v}'`);
-  return x;
-}
+export const HELP = helpText('descent spectrum [options]',
+  "Top eigenvalues, trace and eigenvalue density of a network's loss Hessian (or Gauss-Newton\n"
+  + 'matrix) on a data set, by Lanczos with full reorthogonalisation. Rerun the same command after\n'
+  + 'an interruption to resume from the checkpoint in --out; other options or changed input files\n'
+  + 'are refused unless --fresh.', SPECTRUM_OPTIONS);
 
 /** Parses the command line into options (throws UsageError on bad input). */
 export function parseSpectrumArgs(argv: string[]): SpectrumOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string' }, activation: { type: 'string' }, data: { type: 'string' },
-        samples: { type: 'string' }, 'shuffle-seed': { type: 'string' }, 'batch-size': { type: 'string' },
-        iterations: { type: 'string' }, 'min-iterations': { type: 'string' }, probes: { type: 'string' }, 'top-k': { type: 'string' }, tol: { type: 'string' },
-        'trace-probes': { type: 'string' }, matrix: { type: 'string' }, layer: { type: 'string' },
-        backend: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, sigma: { type: 'string' },
-        grid: { type: 'string' }, fresh: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message} (see descent spectrum --help)`);
+  const p = parseOptions('spectrum', SPECTRUM_OPTIONS, argv);
+  if (p === 'help') return 'help';
+  const v = p.values;
+  let samples: number | 'all' = DEFAULTS.samples;
+  if (v.samples !== undefined) {
+    samples = v.samples === 'all' ? 'all' : convert('samples', { kind: 'int', min: 1, max: LIMITS.samples, help: '' }, v.samples) as number;
   }
-  if (values.help) return 'help';
-  const s = (k: string) => values[k] as string | undefined;
-  const matrix = s('matrix') ?? DEFAULTS.matrix;
-  if (matrix !== 'hessian' && matrix !== 'ggn') throw new UsageError(`--matrix: expected 'hessian' or 'ggn' but received '${matrix}'`);
-  const backend = s('backend') ?? DEFAULTS.backend;
-  if (!['cpu', 'webgpu', 'reference', 'auto'].includes(backend)) throw new UsageError(`--backend: expected cpu, webgpu, reference or auto but received '${backend}'`);
-  const samplesText = s('samples');
-  const samples = samplesText === 'all' ? 'all' : int('samples', samplesText, 1) ?? DEFAULTS.samples;
   const opts: SpectrumOptions = {
-    model: s('model') ?? DEFAULTS.model,
-    data: s('data') ?? DEFAULTS.data,
-    samples,
-    iterations: int('iterations', s('iterations'), 1) ?? DEFAULTS.iterations,
-    probes: int('probes', s('probes'), 1) ?? DEFAULTS.probes,
-    topK: int('top-k', s('top-k'), 1) ?? DEFAULTS.topK,
-    tol: num('tol', s('tol')) ?? DEFAULTS.tol,
-    traceProbes: int('trace-probes', s('trace-probes'), 0) ?? DEFAULTS.traceProbes,
-    matrix,
-    backend: backend as SpectrumOptions['backend'],
-    seed: int('seed', s('seed'), 0) ?? DEFAULTS.seed,
-    out: s('out') ?? DEFAULTS.out,
-    grid: int('grid', s('grid'), 2) ?? DEFAULTS.grid,
-    fresh: values.fresh === true,
-    quiet: values.quiet === true,
+    model: v.model, data: v.data, samples, iterations: v.iterations, probes: v.probes, topK: v['top-k'], tol: v.tol,
+    traceProbes: v['trace-probes'], matrix: v.matrix as SpectrumOptions['matrix'], backend: v.backend as SpectrumOptions['backend'],
+    seed: v.seed, out: v.out, grid: v.grid, fresh: v.fresh, quiet: v.quiet,
   };
   const optional = {
-    activation: s('activation'),
-    shuffleSeed: int('shuffle-seed', s('shuffle-seed'), 0),
-    batchSize: int('batch-size', s('batch-size'), 1),
-    minIterations: int('min-iterations', s('min-iterations'), 1),
-    layer: int('layer', s('layer'), 1),
-    sigma: num('sigma', s('sigma')),
+    activation: v.activation, shuffleSeed: v['shuffle-seed'], batchSize: v['batch-size'], minIterations: v['min-iterations'],
+    layer: v.layer, sigma: v.sigma,
   };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (opts as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, x] of Object.entries(optional)) if (x !== undefined) (opts as unknown as Record<string, unknown>)[k] = x;
   if (opts.minIterations !== undefined && opts.minIterations > opts.iterations) {
     throw new UsageError(`--min-iterations (${opts.minIterations}) must not exceed --iterations (${opts.iterations})`);
   }

@@ -23,7 +23,8 @@ export interface PlotInput {
 
 /** The vega-lite specification of the figure (exported for tests and for users who restyle it). */
 export function densitySpec(p: PlotInput): TopLevelSpec {
-  const peak = Math.max(...Array.from(p.countDensity));
+  let peak = -Infinity;
+  for (let i = 0; i < p.countDensity.length; i++) if (p.countDensity[i]! > peak) peak = p.countDensity[i]!;
   const floor = peak * 1e-8;
   const values = Array.from(p.grid, (t, i) => ({ t, d: p.countDensity[i]! }));
   // NOTE: values are clamped to the floor rather than dropped, so that the log panel shows the

@@ -16,13 +16,15 @@ import type { Tensor } from '../tensor.js';
 import { loadDefaultDataset, loadFashionMnist } from '../data/fashion-mnist.js';
 import { loadReferenceProblem } from '../data/reference.js';
 import type { ReferenceProblem } from '../data/reference.js';
-import { selectRows, takeRows } from '../data/dataset.js';
+import { checkedLabels, selectRows, takeRows } from '../data/dataset.js';
+import { DataFileError } from '../io/files.js';
 import type { ClassificationData } from '../data/dataset.js';
 import { decodeImages, decodeLabels, idxRows, openIdx } from '../data/idx.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { readMlpSafetensors } from '../io/mlp-weights.js';
 import { MLP, mlpFromWeights } from '../nn/mlp.js';
 import type { Activation } from '../nn/mlp.js';
+import { ACTIVATIONS } from '../ops/activations.js';
 import { softmaxCrossEntropy } from '../nn/losses.js';
 import { modelGGN, modelHessian } from '../nn/curvature.js';
 import type { CurvatureOperator } from '../autodiff/operator.js';
@@ -31,7 +33,6 @@ import { UsageError } from './usage.js';
 
 export { UsageError } from './usage.js';
 
-const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'gelu', 'sigmoid', 'identity'];
 
 let referenceCache: { dir: string; problem: ReferenceProblem } | null = null;
 function reference(dir: string): ReferenceProblem {
@@ -86,10 +87,11 @@ export function loadData(spec: string, samples: number | 'all', shuffleSeed: num
     const get = (name: string) => (tensors instanceof Map ? tensors.get(name) : (tensors as Record<string, unknown>)[name]) as { shape: number[]; data: ArrayLike<number> } | undefined;
     const x = get('x'), y = get('y');
     if (!x || !y || x.shape.length !== 2 || y.shape.length !== 1 || y.shape[0] !== x.shape[0]) {
-      throw new UsageError(`--data: expected tensors 'x' [n, features] and 'y' [n] in ${spec}`);
+      throw new UsageError(`--data: expected tensors 'x' [n, features] and 'y' [n] (as many labels as rows) in ${spec} but received ${x ? `x [${x.shape.join(', ')}]` : 'no x'} and ${y ? `y [${y.shape.join(', ')}]` : 'no y'}`);
     }
-    const labels = Int32Array.from(y.data, Number);
-    all = { x: Float32Array.from(x.data), y: labels, n: x.shape[0]!, features: x.shape[1]!, classes: Math.max(...labels) + 1 };
+    if (x.shape[0] === 0) throw new UsageError(`--data: ${spec} holds no rows (x has shape [0, ${x.shape[1]}])`);
+    const { labels, classes } = checkedLabels('--data', y.data, `${spec} (tensor 'y')`);
+    all = { x: Float32Array.from(x.data), y: labels, n: x.shape[0]!, features: x.shape[1]!, classes };
     description = spec;
   } else {
     const images = openIdx(spec);
@@ -97,9 +99,13 @@ export function loadData(spec: string, samples: number | 'all', shuffleSeed: num
     if (labelsPath === spec) throw new UsageError(`--data: expected an IDX images file named *images-idx3-ubyte[.gz] (labels beside it as *labels-idx1-ubyte[.gz]) or a .safetensors file but received '${spec}'`);
     const labels = openIdx(labelsPath);
     const n = idxRows(images);
-    const y = decodeLabels(labels);
+    if (idxRows(labels) !== n) {
+      throw new DataFileError(`--data: ${spec} holds ${n} images but ${labelsPath} holds ${idxRows(labels)} labels; expected one label per image`, labelsPath, 'mismatch');
+    }
+    if (n === 0) throw new DataFileError(`--data: ${spec} holds no rows (0 images)`, spec, 'format');
+    const { labels: y, classes } = checkedLabels('--data', decodeLabels(labels), labelsPath);
     const x = decodeImages(images);
-    all = { x, y, n, features: x.length / n, classes: Math.max(...y) + 1 };
+    all = { x, y, n, features: x.length / n, classes };
     description = spec;
   }
   const rows = selectRows('--data', all.n, { ...(samples === 'all' ? {} : { limit: limitTo(all.n) }), ...(shuffleSeed === undefined ? {} : { seed: shuffleSeed }) });
@@ -116,6 +122,7 @@ export function loadModel(spec: string, activation: string | undefined, seed: nu
   const refDir = referenceDirOf(spec);
   if (refDir) {
     const r = reference(refDir);
+    if (activation !== undefined && activation !== 'relu') throw new UsageError(`--activation ${activation}: the reference model is a ReLU network; leave --activation out`);
     const { model, params } = mlpFromWeights({ widths: r.widths, layers: r.layers }, { activation: 'relu', backend });
     return { model, params, description: `${r.widths.join('-')}:relu (reference weights)` };
   }
@@ -127,7 +134,13 @@ export function loadModel(spec: string, activation: string | undefined, seed: nu
     const { model, params } = mlpFromWeights(file, { activation: act, backend });
     return { model, params, description: `${file.widths.join('-')}:${act} (${spec})` };
   }
-  const { widths, activation: act } = parseMlpSpec(spec);
+  const { widths, activation: own } = parseMlpSpec(spec);
+  const explicit = /:[a-z]+$/.test(spec);
+  if (activation !== undefined && explicit && activation !== own) {
+    throw new UsageError(`--activation ${activation} disagrees with the activation of --model ${spec}; give it in one place`);
+  }
+  const act = (activation ?? own) as Activation;
+  if (!ACTIVATIONS.includes(act)) throw new UsageError(`--activation: expected one of ${ACTIVATIONS.join(', ')} but received '${act}'`);
   const model = new MLP(widths, { activation: act });
   return { model, params: model.init({ seed, backend }), description: `${widths.join('-')}:${act} (initialised with seed ${seed})` };
 }

@@ -73,3 +73,28 @@ export function takeRows(data: ClassificationData, rows: ArrayLike<number>): Cla
     classes: data.classes,
   };
 }
+
+/**
+ * Class labels from any numbers (a file's float or integer tensor), validated: every label
+ * must be a finite integer in [0, classes) (classes = largest label + 1 when not given).
+ * A NaN, a fraction such as 3.7, a negative or too large label is a RangeError naming `fn`,
+ * `source`, the row and the value, never truncated or mapped to class 0. An empty list is an
+ * error too (a data set with no rows).
+ * @example
+ * const { labels, classes } = checkedLabels('loadData', file.tensors.y.data, 'data.safetensors');
+ */
+export function checkedLabels(fn: string, values: ArrayLike<number>, source: string, classes?: number): { labels: Int32Array; classes: number } {
+  if (values.length === 0) throw new RangeError(`${fn}: ${source} holds no rows (0 labels); expected at least one`);
+  const labels = new Int32Array(values.length);
+  let most = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1 || (classes !== undefined && v >= classes)) {
+      const range = classes === undefined ? 'a non-negative integer class label' : `an integer class label in [0, ${classes})`;
+      throw new RangeError(`${fn}: ${source} holds label ${Number.isNaN(v) ? 'NaN' : v} at row ${i}; expected ${range}`);
+    }
+    labels[i] = v;
+    if (v > most) most = v;
+  }
+  return { labels, classes: classes ?? most + 1 };
+}

@@ -72,6 +72,7 @@ function load(fn: string, split: Split, dir: string, selection: RowSelection, hi
   // The labels give the row count, hence the rows wanted; the images (the large file) are
   // then read only as far as the last of them.
   const total = idxRows(labelsFile);
+  if (total === 0) throw new DataFileError(`${fn}: ${files.labels} holds no rows (0 labels)${hint}`, files.labels, 'format');
   const rows = selectRows(fn, total, selection);
   let last = total - 1;
   if (rows) {

@@ -10,7 +10,7 @@ import { RESULT_SCHEMA } from '../../src/algorithms/experiment.js';
 import type { ExperimentResult } from '../../src/algorithms/experiment.js';
 import { EXPERIMENTS } from '../../src/algorithms/registry.js';
 import { main } from '../../src/cli/descent.js';
-import { MANIFEST } from '../../src/cli/job.js';
+import { MANIFEST, sealManifest } from '../../src/cli/job.js';
 import type { Manifest } from '../../src/cli/job.js';
 
 const root = mkdtempSync(join(tmpdir(), 'descent-run-'));
@@ -103,7 +103,7 @@ test.serial('run: a run interrupted after some stages resumes them and ends with
     rmSync(join(dir, f));
   }
   m.status = 'running';
-  writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
+  writeFileSync(join(dir, MANIFEST), sealManifest(m));
   const resumed = await cli('run', 'diffgrad', '--quick', '--out', dir);
   t.is(resumed.code, 0, resumed.err);
   t.regex(resumed.err, /resuming diffgrad .*\(3 stages done\)/);

@@ -48,8 +48,16 @@ test('dataFiles · files are inflated ahead only when the loader reads them whol
 });
 
 test('parseSpectrumArgs · bad input is a usage error naming the option', async (t) => {
-  t.throws(() => parseSpectrumArgs(['--matrix', 'fisher']), { message: "--matrix: expected 'hessian' or 'ggn' but received 'fisher'" });
-  t.throws(() => parseSpectrumArgs(['--iterations', '2.5']), { message: "--iterations: expected an integer ≥ 1 but received '2.5'" });
+  t.throws(() => parseSpectrumArgs(['--matrix', 'fisher']), { message: "--matrix: expected one of hessian, ggn but received 'fisher'" });
+  t.throws(() => parseSpectrumArgs(['--iterations', '2.5']), { message: "--iterations: expected an integer in [1, 100000] but received '2.5'" });
+  // Every size option is bounded (issue 18 item 10: --grid 1e8 ran out of heap, --probes 100000 and --trace-probes 1e9 ran on).
+  t.throws(() => parseSpectrumArgs(['--grid', '1e8']), { message: "--grid: expected an integer in [2, 1000000] but received '1e8'" });
+  t.throws(() => parseSpectrumArgs(['--probes', '100000']), { message: "--probes: expected an integer in [1, 4096] but received '100000'" });
+  t.throws(() => parseSpectrumArgs(['--trace-probes', '1e9']), { message: "--trace-probes: expected an integer in [0, 100000] but received '1e9'" });
+  t.throws(() => parseSpectrumArgs(['--samples', '1e12']), { message: /--samples: expected an integer in \[1, 10000000\]/ });
+  t.throws(() => parseSpectrumArgs(['--out', '']), { message: "--out: expected a non-empty value but received ''" });
+  // Negative numbers are values, not options (Node's parseArgs said "argument is ambiguous").
+  t.throws(() => parseSpectrumArgs(['--seed', '-1']), { message: "--seed: expected an integer in [0, 4294967295] but received '-1'" });
   t.throws(() => parseSpectrumArgs(['--sigma=-1']), { message: "--sigma: expected a positive number but received '-1'" });
   t.throws(() => parseSpectrumArgs(['--top-k', '9', '--iterations', '5']), { message: /--top-k \(9\) must not exceed --iterations \(5\)/ });
   t.throws(() => parseSpectrumArgs(['--bogus']), { message: /Unknown option '--bogus'/ });
@@ -63,7 +71,7 @@ test('parseSpectrumArgs · bad input is a usage error naming the option', async 
   } finally {
     console.error = original;
   }
-  t.regex(errors[0]!, /--backend: expected cpu, webgpu, reference or auto but received 'tpu'/);
+  t.regex(errors[0]!, /--backend: expected one of cpu, webgpu, reference, auto but received 'tpu'/);
   t.regex(errors[1]!, /--data: .*\(no such file\)/);
 });
 
@@ -106,7 +114,7 @@ test('runSpectrum · one layer of a small MLP: top eigenvalues, trace and output
   t.is(j.density.sigmaMeaning, 'standard deviation of the Gaussian kernel');
   const svg = readFileSync(join(out, 'density.svg'), 'utf8');
   t.true(svg.startsWith('<svg') && svg.includes('log density'));
-  t.true(existsSync(join(out, 'state', 'state.json')));
+  t.true(existsSync(join(out, 'descent-job.json')) && existsSync(join(out, 'state', 'basis-00000.bin')));
   H.dispose();
 });
 
@@ -136,17 +144,18 @@ test('spectrum job · killed with SIGKILL mid-run, the same command resumes and 
   t.is(await runChild([...args, '--out', whole]).done, 0);
 
   const first = runChild([...args, '--out', killed]);
-  const statePath = join(killed, 'state', 'state.json');
+  const statePath = join(killed, 'descent-job.json');
+  const state = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { state: { phase: string; lanczos: { steps: number[] } } }).state;
   let steps = 0;
   for (let i = 0; i < 3000 && steps < 8; i++) {
     await new Promise((r) => setTimeout(r, 10));
     try {
-      steps = (JSON.parse(readFileSync(statePath, 'utf8')) as { lanczos: { steps: number[] } }).lanczos.steps[0]!;
+      steps = state().lanczos.steps[0]!;
     } catch { /* not written yet, or being renamed */ }
   }
   first.kill();
   t.is(await first.done, null, 'the first run was killed');
-  const mid = JSON.parse(readFileSync(statePath, 'utf8')) as { phase: string; lanczos: { steps: number[] } };
+  const mid = state();
   t.is(mid.phase, 'lanczos');
   t.true(mid.lanczos.steps[0]! >= 8 && mid.lanczos.steps[0]! < 30, `killed after ${mid.lanczos.steps[0]} steps`);
 
@@ -157,7 +166,7 @@ test('spectrum job · killed with SIGKILL mid-run, the same command resumes and 
   t.deepEqual(comparable(join(killed, 'spectrum.json')), comparable(join(whole, 'spectrum.json')));
 });
 
-test('spectrum job · a finished checkpoint is reused, other options start over', async (t) => {
+test('spectrum job · a finished checkpoint is reused; other options are refused unless --fresh', async (t) => {
   const out = tmp();
   const base = ['--model', '784-4-10', '--samples', '32', '--iterations', '12', '--probes', '2', '--trace-probes', '2', '--top-k', '2', '--backend', 'reference', '--out', out];
   const a = await runSpectrum(options(base));
@@ -167,8 +176,9 @@ test('spectrum job · a finished checkpoint is reused, other options start over'
   t.is((b.json as any).density.grid.length, 64);
   t.is((b.json as any).timings.runs, 2);
   t.false((b.json as any).timings.resumed);
-  // A different seed is another problem: a fresh start.
-  const c = await runSpectrum(options([...base, '--seed', '1']));
+  // A different seed is another problem: refused (also with --quiet), naming the difference; --fresh starts over.
+  await t.throwsAsync(runSpectrum(options([...base, '--seed', '1'])), { message: /holds a job made with other settings: seed 0 then, 1 now; pass --fresh/ });
+  const c = await runSpectrum(options([...base, '--seed', '1', '--fresh']));
   t.is((c.json as any).timings.runs, 1);
   t.notDeepEqual((c.json as any).eigenvalues.top, (a.json as any).eigenvalues.top);
 });
