@@ -56,3 +56,4 @@ export * from './io/index.js';
 export * from './linalg/index.js';
 export * from './optim/index.js';
 export * from './stats/index.js';
+export * from './sde/index.js';
