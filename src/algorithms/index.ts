@@ -17,3 +17,4 @@ export * from './last-iterate/index.js';
 export * from './curvature/index.js';
 export * from './interpolants/index.js';
 export * from './toy-data/index.js';
+export * from './stochastic-neurons/index.js';

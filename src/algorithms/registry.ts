@@ -11,6 +11,7 @@ import { ssoExperiment } from './sso/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
+import { stochasticNeuronsExperiment } from './stochastic-neurons/index.js';
 import { lastIterateExperiment } from './last-iterate/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
@@ -27,6 +28,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedauFmnistExperiment,
   compositionalNllExperiment,
   aggregateResponsesExperiment,
+  stochasticNeuronsExperiment,
   lastIterateExperiment,
 ] as readonly Experiment[];
 
