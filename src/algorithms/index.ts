@@ -15,6 +15,7 @@ export * from './compositional-nll/index.js';
 export * from './aggregate-responses/index.js';
 export * from './last-iterate/index.js';
 export * from './curvature/index.js';
+export * from './afa/index.js';
 export * from './interpolants/index.js';
 export * from './toy-data/index.js';
 export * from './stochastic-neurons/index.js';

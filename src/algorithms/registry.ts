@@ -6,6 +6,7 @@ import { fedfixExperiment, fedauWeightsExperiment, fedauQuadraticExperiment, fed
 import { srrwExperiment } from './srrw/index.js';
 import { cboExperiment } from './cbo/index.js';
 import { multiplicativeDiffusionExperiment } from './multiplicative-diffusion/index.js';
+import { afaExperiment } from './afa/index.js';
 import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
@@ -20,6 +21,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   srrwExperiment,
   cboExperiment,
   multiplicativeDiffusionExperiment,
+  afaExperiment,
   interpolantsExperiment,
   ssoExperiment,
   diffgradExperiment,

@@ -40,7 +40,7 @@ export const multiplicativeDiffusionExperiment = defineExperiment({
     samples: 2000, sampleSteps: 500,
   },
   quick: { exactSamples: 4000, trainSteps: 150, samples: 400, sampleSteps: 200 },
-  seconds: { full: 120, quick: 8 },
+  seconds: { full: 28, quick: 6 },
   async run(s, ctx) {
     const seed = ctx.seed, d = 2;
     const m = s.exactMean as number[];
