@@ -113,6 +113,15 @@ export function checksum(data: string | Uint8Array): string {
   return crc32(typeof data === 'string' ? Buffer.from(data) : data).toString(16).padStart(8, '0');
 }
 
+// Fault injection for the test suite (test/jobs/): DESCENT_FAULT_KILL_AT=N makes the process
+// SIGKILL itself just before its Nth file operation (a file written, queued, adopted, or a
+// manifest commit), so kills land at exact, reproducible points of any job. Unset in use.
+const KILL_AT = Number.parseInt(process.env.DESCENT_FAULT_KILL_AT ?? '', 10);
+let operations = 0;
+function faultPoint(): void {
+  if (Number.isInteger(KILL_AT) && ++operations === KILL_AT) process.kill(process.pid, 'SIGKILL');
+}
+
 /** True when process `pid` exists (signal 0 probes without sending anything). */
 function alive(pid: number): boolean {
   try {
@@ -321,6 +330,7 @@ export class Job {
    * the write fails.
    */
   writeFile(name: string, data: string | Uint8Array, opts: { commitNow?: boolean } = {}): void {
+    faultPoint();
     const path = this.path(name);
     mkdirSync(dirname(path), { recursive: true });
     writeAtomic(path, data, this.fn);
@@ -330,6 +340,7 @@ export class Job {
 
   /** Records a file written by other code (e.g. saveCheckpoint) with its checksum as it is now. */
   adoptFile(name: string): void {
+    faultPoint();
     const bytes = readFileSync(this.path(name));
     this.manifest.files[name] = { bytes: bytes.byteLength, crc32: checksum(bytes) };
   }
@@ -403,6 +414,7 @@ export class Job {
 
   /** Writes the manifest atomically (through the attached background writer, if any). */
   save(): void {
+    faultPoint();
     this.manifest.updated = new Date().toISOString();
     if (this.writer) {
       this.writer.commit(join(this.dir, MANIFEST), this.manifest);
@@ -422,6 +434,7 @@ export class Job {
   /** Queues a state file on the attached writer; the next commit lists it with its checksum. */
   queueFile(name: string, data: string | Uint8Array): void {
     if (!this.writer) throw new Error('Job.queueFile: no background writer attached');
+    faultPoint();
     const path = this.path(name);
     this.writer.write(path, data, name);
     this.manifest.files[name] = null as unknown as FileEntry;
