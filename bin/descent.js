@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// Stack traces name the TypeScript sources: the source maps in dist/ carry them (inlineSources).
+process.setSourceMapsEnabled(true);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'src', 'cli', 'descent.js');
 let main;
