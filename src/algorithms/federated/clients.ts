@@ -6,7 +6,7 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, argmax, div, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
+  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, div, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
 } from '../../engine.js';
 import type { BackendName, ClassificationData } from '../../engine.js';
 import { argError, checkInteger, checkNumber, HostRng, philoxNormals, philoxWords } from './host.js';
@@ -50,8 +50,9 @@ export class QuadraticClients implements ClientTrainer {
   async train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float64Array> {
     const { dim: d, localSteps: I, lr, noise, stream } = this.opts;
     const S = tasks.length, M = this.clients;
-    if (starts.length !== S * d) throw argError('QuadraticClients.train', 'starts', `${S}·${d} values`, starts.length);
-    const params = tensor(starts, [S, d], { dtype: 'float64', backend: this.opts.backend });
+    if (starts.length !== S * d && starts.length !== d) throw argError('QuadraticClients.train', 'starts', `${S}·${d} or ${d} values`, starts.length);
+    const rows = starts.length === d ? Float64Array.from({ length: S * d }, (_, k) => starts[k % d]!) : starts;
+    const params = tensor(rows, [S, d], { dtype: 'float64', backend: this.opts.backend });
     const opt = new SGD(params, { lr });
     const target = new Float64Array(S * d);
     for (let s = 0; s < I; s++) {
@@ -67,7 +68,7 @@ export class QuadraticClients implements ClientTrainer {
         opt.step(g);
       });
     }
-    const out = Float64Array.from(await params.data());
+    const out = new Float64Array(await params.data() as Float32Array | Float64Array);
     opt.dispose();
     params.dispose();
     return out;
@@ -121,11 +122,14 @@ export class MlpClients implements ClientTrainer {
     return rows;
   }
 
-  async train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float64Array> {
+  async train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float32Array> {
     const { model, data, batchSize: B, localSteps: I, lr, backend } = this.opts;
     const S = tasks.length, P = this.size, F = data.features;
-    if (starts.length !== S * P) throw argError('MlpClients.train', 'starts', `${S}·${P} values`, starts.length);
-    const params = tensor(Float32Array.from(starts), [S, P], { dtype: 'float32', backend });
+    if (starts.length !== S * P && starts.length !== P) throw argError('MlpClients.train', 'starts', `${S}·${P} or ${P} values`, starts.length);
+    // One start model for every task: upload it once and broadcast it on the backend.
+    const params = starts.length === P && S > 1
+      ? tidy(() => contiguous(broadcastTo(tensor(new Float32Array(starts), [1, P], { dtype: 'float32', backend }), [S, P])))
+      : tensor(new Float32Array(starts), [S, P], { dtype: 'float32', backend });
     const opt = new SGD(params, { lr });
     const xb = new Float32Array(S * B * F), yb = new Int32Array(S * B);
     const lossOf = (p: Tensor, x: Tensor, y: Tensor) => div(softmaxCrossEntropy(reshape(model.apply(p, x), [S * B, model.sizes.at(-1)!]), y, { reduction: 'sum' }), B);
@@ -142,7 +146,7 @@ export class MlpClients implements ClientTrainer {
         opt.step(grad);
       });
     }
-    const out = Float64Array.from(await params.data());
+    const out = (await params.data()) as Float32Array;
     opt.dispose();
     params.dispose();
     return out;
@@ -151,7 +155,7 @@ export class MlpClients implements ClientTrainer {
 
 /** Classification accuracy of one model (float64 host parameters) on data, in batches. */
 export async function mlpAccuracy(model: MLP, params: ArrayLike<number>, data: ClassificationData, backend?: BackendName, batch = 2000): Promise<number> {
-  const p = tensor(Float32Array.from(params), [model.size], { backend });
+  const p = tensor(params instanceof Float32Array ? params : new Float32Array(params as ArrayLike<number>), [model.size], { backend });
   let right = 0;
   for (let at = 0; at < data.n; at += batch) {
     const n = Math.min(batch, data.n - at);

@@ -34,10 +34,11 @@ export interface ClientTrainer {
   /** Parameters per model, P. */
   readonly size: number;
   /**
-   * Trains every task from its start model: `starts` holds S models row-major [S·P], `tasks[s]`
-   * the task of row s. Returns the S end models [S·P]. Must depend only on its arguments.
+   * Trains every task from its start model: `starts` holds S models row-major [S·P] (task s
+   * starts from row s), or one model [P] that every task starts from. Returns the S end models
+   * [S·P] in the trainer's float type. Must depend only on its arguments.
    */
-  train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float64Array>;
+  train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float32Array | Float64Array>;
 }
 
 /** One participant's contribution to an aggregation. */
@@ -83,12 +84,6 @@ export function aggregate(x: ArrayLike<number>, parts: readonly Contribution[], 
   return out;
 }
 
-function repeatRows(x: Float64Array, S: number): Float64Array {
-  const out = new Float64Array(S * x.length);
-  for (let s = 0; s < S; s++) out.set(x, s * x.length);
-  return out;
-}
-
 /** What a clock-driven run reports after each aggregation. */
 export interface AggregationInfo {
   /** Aggregation index n (the model is now version n + 1). */
@@ -129,13 +124,13 @@ export async function runScheduled(o: ScheduledRunOptions): Promise<{ model: Flo
   let x: Float64Array = Float64Array.from(o.x0);
   const startModel: Float64Array[] = new Array(M);
   const startVersion = new Int32Array(M);
-  const endModel: Float64Array[] = new Array(M);
+  const endModel: (Float32Array | Float64Array)[] = new Array(M);
   const taskCount = new Int32Array(M);
   const launch = async (clients: ArrayLike<number>, version: number) => {
     const S = clients.length;
     if (S === 0) return;
     const tasks: LocalTask[] = Array.from(clients, (c) => ({ client: c, round: taskCount[c]!++, version }));
-    const ends = await trainer.train(repeatRows(x, S), tasks, o.seed);
+    const ends = await trainer.train(x, tasks, o.seed);
     for (let s = 0; s < S; s++) {
       const c = tasks[s]!.client;
       startModel[c] = x;
@@ -202,7 +197,7 @@ export async function runRounds(o: RoundRunOptions): Promise<Float64Array> {
     for (let n = 0; n < part.length; n++) if (part[n]) clients.push(n);
     if (clients.length > 0) {
       const tasks = clients.map((c) => ({ client: c, round: (taskCount[c] = (taskCount[c] ?? -1) + 1), version: t }));
-      const ends = await o.trainer.train(repeatRows(x, clients.length), tasks, o.seed);
+      const ends = await o.trainer.train(x, tasks, o.seed);
       x = aggregate(x, clients.map((c, s) => ({ end: ends.subarray(s * P, (s + 1) * P), weight: d[c]! })), o.lrG);
     }
     await o.onRound?.({ round: t, participating: part, weights: d, model: x });

@@ -1,0 +1,102 @@
+// Federated round benchmark (issue 13): one round of N ∈ {10, 100} clients × 5 local SGD steps on
+// a Fashion-MNIST MLP (784-128-10, minibatch 32 per client), three ways, in the same run:
+//
+//   population  descent, the N clients as one arena [N, P]: one batched forward/backward and one
+//               fused SGD step per local step (MlpClients.train with N tasks);
+//   one-by-one  descent, the same clients stepped one after another (N train calls of 1 task);
+//   torch       PyTorch (Debian's python3-torch, /usr/bin/python3), a Python loop over clients as
+//               Flower-style simulations run it (bench/peers/federated_torch.py), same thread count.
+//
+// Each time is the wall clock of a whole round (starting models in, end models out), median of
+// --repeat rounds after one warm-up round. Target: population ≥ 3× the PyTorch loop at N = 100.
+//
+// Run: `npm run bench -- federated [--repeat K] [--clients 10,100] [--threads T] [--quick] [--json FILE]`
+// or `npx tsx bench/federated.bench.ts …`. Rows: kernel federated.round.{population,one-by-one,torch},
+// shape N=…, median/min/max seconds, unit 's', speedup (torch / population).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import * as d from '../src/index.js';
+import { getThreads, setThreads } from '../src/backend/cpu/index.js';
+import type { BenchRow } from './run.js';
+
+const STEPS = 5, BATCH = 32, HIDDEN = 128, PER_CLIENT = 300, LR = 0.05;
+const PYTHON = '/usr/bin/python3';
+
+function stats(xs: number[]): { median: number; min: number; max: number } {
+  const s = xs.slice().sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
+}
+
+async function timeRounds(repeat: number, round: () => Promise<unknown>): Promise<number[]> {
+  await round(); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    await round();
+    out.push((performance.now() - t0) / 1000);
+  }
+  return out;
+}
+
+export async function run(argv: string[] = []): Promise<BenchRow[]> {
+  const { values } = parseArgs({ args: argv, strict: false, options: { repeat: { type: 'string' }, clients: { type: 'string' }, threads: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'string' } } });
+  const repeat = Number(values.repeat ?? (values.quick ? 2 : 5));
+  const Ns = String(values.clients ?? '10,100').split(',').map(Number);
+  if (values.threads !== undefined) setThreads(Number(values.threads));
+  const threads = getThreads();
+  const rowsNeeded = Math.max(...Ns) * PER_CLIENT;
+  const data = d.loadFashionMnist({ split: 'train', limit: rowsNeeded });
+  const model = new d.MLP([784, HIDDEN, 10]);
+  const x0 = Float64Array.from(await model.init({ seed: 0 }).data());
+  const rows: BenchRow[] = [];
+  const file = join(tmpdir(), `descent-federated-bench-${process.pid}.bin`);
+  const buf = Buffer.alloc(rowsNeeded * 784 * 4 + rowsNeeded * 4);
+  Buffer.from(data.x.buffer, data.x.byteOffset, rowsNeeded * 784 * 4).copy(buf, 0);
+  Buffer.from(data.y.buffer, data.y.byteOffset, rowsNeeded * 4).copy(buf, rowsNeeded * 784 * 4);
+  writeFileSync(file, buf);
+  const haveTorch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  console.log(`federated round: ${STEPS} local SGD steps × batch ${BATCH}, MLP 784-${HIDDEN}-10 (P = ${model.size}), cpu ${threads} thread${threads === 1 ? '' : 's'}, median of ${repeat}`);
+  try {
+    for (const N of Ns) {
+      const partition = Array.from({ length: N }, (_, i) => Int32Array.from({ length: PER_CLIENT }, (_, k) => i * PER_CLIENT + k));
+      const trainer = new d.MlpClients({ model, data, partition, localSteps: STEPS, batchSize: BATCH, lr: LR, stream: d.stream('paper11', 3) });
+      const starts = new Float64Array(N * model.size);
+      for (let i = 0; i < N; i++) starts.set(x0, i * model.size);
+      let round = 0;
+      const tasks = () => Array.from({ length: N }, (_, c) => ({ client: c, round, version: round }));
+      const pop = await timeRounds(repeat, async () => { round++; return trainer.train(starts, tasks(), 0); });
+      const one = await timeRounds(repeat, async () => {
+        round++;
+        for (const t of tasks()) await trainer.train(x0, [t], 0);
+      });
+      const mk = (kernel: string, times: number[], extra: Record<string, unknown> = {}): BenchRow => ({ kernel, backend: 'cpu', shape: `N=${N}`, threads, ...stats(times), unit: 's', ...extra });
+      const rp = mk('federated.round.population', pop), ro = mk('federated.round.one-by-one', one);
+      rows.push(rp, ro);
+      let line = `N=${String(N).padEnd(4)} population ${(rp.median * 1000).toFixed(1).padStart(8)} ms   one-by-one ${(ro.median * 1000).toFixed(1).padStart(8)} ms (${(ro.median / rp.median).toFixed(2)}×)`;
+      if (haveTorch) {
+        const res = spawnSync(PYTHON, [join(import.meta.dirname ?? 'bench', 'peers', 'federated_torch.py'), '--data', file, '--rows', String(rowsNeeded), '--clients', String(N), '--per', String(PER_CLIENT),
+          '--steps', String(STEPS), '--batch', String(BATCH), '--hidden', String(HIDDEN), '--lr', String(LR), '--threads', String(threads), '--repeat', String(repeat)], { encoding: 'utf8' });
+        if (res.status !== 0) throw new Error(`federated bench: the PyTorch peer exited with status ${res.status}: ${res.stderr}`);
+        const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { seconds: number[]; torch: string };
+        const rt = mk('federated.round.torch', out.seconds, { torch: out.torch });
+        rp['speedup'] = rt.median / rp.median;
+        rows.push(rt);
+        line += `   torch loop ${(rt.median * 1000).toFixed(1).padStart(8)} ms   population vs torch ${(rt.median / rp.median).toFixed(2)}×`;
+      } else {
+        line += '   torch: skipped (apt-get install python3-torch for /usr/bin/python3)';
+      }
+      console.log(line);
+    }
+  } finally {
+    rmSync(file, { force: true });
+  }
+  if (typeof values.json === 'string' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) writeFileSync(values.json, JSON.stringify(rows, null, 2));
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run(process.argv.slice(2));
