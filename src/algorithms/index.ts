@@ -8,6 +8,7 @@ export { EXPERIMENTS, findExperiment } from './registry.js';
 export * from './federated/index.js';
 export * from './srrw/index.js';
 export * from './cbo/index.js';
+export * from './omd/index.js';
 export * from './multiplicative-diffusion/index.js';
 export * from './sso/index.js';
 export * from './diffgrad/index.js';

@@ -9,6 +9,7 @@ import { multiplicativeDiffusionExperiment } from './multiplicative-diffusion/in
 import { afaExperiment } from './afa/index.js';
 import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
+import { omdSeaExperiment } from './omd/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
@@ -24,6 +25,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   afaExperiment,
   interpolantsExperiment,
   ssoExperiment,
+  omdSeaExperiment,
   diffgradExperiment,
   fedauWeightsExperiment,
   fedauQuadraticExperiment,
