@@ -200,20 +200,36 @@ export function randomStudentT(shape: Shape, nu: number, opts: RandomOptions): T
  * One categorical draw per row of `weights` ([R, K], unnormalised, ≥ 0, every row with a positive
  * sum): an int32 [R] tensor of indices in [0, K), row r using element offset + r of the stream
  * (random.categorical: inversion on the row's float64 running sums). The weights are read on the
- * host, so they must live on a backend with synchronous reads (cpu, reference); the result goes to
- * opts.backend (default: the weights' backend). `opts.dtype` is ignored (always int32).
+ * host, so they must live on a backend with synchronous reads (cpu, reference; for webgpu use
+ * randomCategoricalAsync); the result goes to opts.backend (default: the weights' backend).
+ * `opts.dtype` is ignored (always int32).
  * @example
  * const picks = randomCategorical(weights, { seed, stream: stream('paper5', 0) });
  */
 export function randomCategorical(weights: Tensor, opts: RandomOptions): Tensor {
-  if (!(weights instanceof Tensor)) throw typeError('randomCategorical', 'weights', 'a Tensor [R, K]', weights);
-  if (weights.shape.length !== 2 || weights.shape[1] === 0) {
-    throw rangeError('randomCategorical', 'weights', 'a Tensor of shape [R, K] with K ≥ 1', `a Tensor of shape [${weights.shape.join(', ')}]`);
-  }
-  if (opts === undefined || typeof opts.seed !== 'number') throw typeError('randomCategorical', 'opts.seed', 'a seed number', opts?.seed);
+  checkCategorical('randomCategorical', weights, opts);
   if (!weights.backend.readSync) {
-    throw new TypeError(`randomCategorical: expected 'weights' on a backend with synchronous reads (cpu, reference) but they are on '${weights.backend.name}'; copy them first: randomCategorical(await toBackend(weights, 'cpu'), { ...opts, backend: '${weights.backend.name}' })`);
+    throw new TypeError(`randomCategorical: expected 'weights' on a backend with synchronous reads (cpu, reference) but they are on '${weights.backend.name}'; use 'await randomCategoricalAsync(weights, opts)' (same draws)`);
   }
   const idx = random.categorical(opts.seed, weights.dataSync(), weights.shape[1]!, opts.offset ?? 0, opts.stream ?? 0);
   return tensor(idx, [weights.shape[0]!], { dtype: 'int32', backend: opts.backend ?? weights.backend });
+}
+
+/**
+ * randomCategorical for weights on any backend (webgpu included): reads them with `await
+ * weights.data()`, then draws exactly as randomCategorical does (same indices for the same
+ * weights, seed, stream and offset).
+ */
+export async function randomCategoricalAsync(weights: Tensor, opts: RandomOptions): Promise<Tensor> {
+  checkCategorical('randomCategoricalAsync', weights, opts);
+  const idx = random.categorical(opts.seed, await weights.data(), weights.shape[1]!, opts.offset ?? 0, opts.stream ?? 0);
+  return tensor(idx, [weights.shape[0]!], { dtype: 'int32', backend: opts.backend ?? weights.backend });
+}
+
+function checkCategorical(fn: string, weights: Tensor, opts: RandomOptions): void {
+  if (!(weights instanceof Tensor)) throw typeError(fn, 'weights', 'a Tensor [R, K]', weights);
+  if (weights.shape.length !== 2 || weights.shape[1] === 0) {
+    throw rangeError(fn, 'weights', 'a Tensor of shape [R, K] with K ≥ 1', `a Tensor of shape [${weights.shape.join(', ')}]`);
+  }
+  if (opts === undefined || typeof opts.seed !== 'number') throw typeError(fn, 'opts.seed', 'a seed number', opts?.seed);
 }

@@ -10,7 +10,8 @@ import { checkSample } from './summary.js';
  * estimator (Geyer, "Practical Markov chain Monte Carlo", Statist. Sci. 1992, §3.3): the sum stops
  * at the first Γ_k ≤ 0 and each Γ_k is clipped to the one before it. ρ_k are the sample
  * autocorrelations with the biased (1/n) autocovariance. IID draws give ≈ n; an AR(1) chain with
- * coefficient φ gives ≈ n(1 − φ)/(1 + φ). A constant chain returns n.
+ * coefficient φ gives ≈ n(1 − φ)/(1 + φ). A constant chain returns n. The result is capped at
+ * n·log₁₀n (as Stan caps it). Cost O(n·L), L the truncation lag (direct autocovariances, no FFT).
  */
 export function effectiveSampleSize(chain: ArrayLike<number>): number {
   const n = checkSample('effectiveSampleSize', 'chain', chain, 4);

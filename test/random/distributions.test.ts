@@ -7,7 +7,7 @@ import { bernoulli, geometric, categorical, gamma, dirichlet, studentT, stream }
 import { ksTest, meanSE } from '../../src/stats/index.js';
 import { gammaP } from '../../src/stats/tests.js';
 import {
-  randomBernoulli, randomGeometric, randomGamma, randomDirichlet, randomStudentT, randomCategorical, tensor, reference,
+  randomBernoulli, randomGeometric, randomGamma, randomDirichlet, randomStudentT, randomCategorical, randomCategoricalAsync, tensor, reference,
 } from '../../src/index.js';
 import { testBackends } from '../helpers/backends.js';
 
@@ -175,6 +175,12 @@ test('tensor versions: the host draws in the requested dtype, bit-identical on e
     t.deepEqual(c.shape, [4]);
     t.deepEqual(Array.from(await c.data()), Array.from(catHost), `categorical on ${name}`);
     c.dispose();
+    // Weights on this backend (webgpu has no synchronous read): the async form draws the same.
+    const wb = tensor([[1, 0, 2], [0, 0, 5], [3, 3, 3], [1, 2, 3]], undefined, { backend: backend! });
+    const ca = await randomCategoricalAsync(wb, opts);
+    t.deepEqual(Array.from(await ca.data()), Array.from(catHost), `categorical (async) on ${name}`);
+    if (!backend!.readSync) t.throws(() => randomCategorical(wb, opts), { instanceOf: TypeError, message: /randomCategorical: expected 'weights' on a backend with synchronous reads .* randomCategoricalAsync/ });
+    ca.dispose(); wb.dispose();
   }
   const g64 = randomGamma([5], 0.01, { seed: 1, dtype: 'float64', backend: reference });
   t.deepEqual(Array.from(await g64.data()), Array.from(gamma(1, 5, 0.01)));
