@@ -5,8 +5,28 @@
 
 import { registerBackend, setAutoProbe } from './backend/backend.js';
 import { createCpuBackend } from './backend/cpu/index.js';
+import { loadNative } from './backend/cpu/load.js';
+import { registerNativeTridiagEig } from './linalg/tridiag.js';
 
 registerBackend('cpu', createCpuBackend, { isDefault: true });
+// The one public tridiagEig (src/linalg/tridiag.ts) runs on the cpu addon's solver when the
+// addon loads; the addon's own entry points stay internal.
+registerNativeTridiagEig(() => {
+  let addon: ReturnType<typeof loadNative>;
+  try {
+    addon = loadNative();
+  } catch {
+    return null;
+  }
+  return async (diag, off, opts = {}) => {
+    // Without full vectors only rows 0 and k−1 are computed: O(k²), not O(k³).
+    const full = opts.vectors === true;
+    const { values, vectors } = await addon.tridiagEig(diag, off, !full);
+    const k = values.length;
+    if (!full) return { values, first: vectors.slice(0, k), last: vectors.slice(k, 2 * k) };
+    return { values, first: vectors.slice(0, k), last: vectors.slice((k - 1) * k, k * k), vectors };
+  };
+});
 registerBackend('webgpu', async () => (await import('./backend/webgpu/index.js')).createWebGPUBackend());
 // NOTE: `auto` skips software adapters (lavapipe): there the native SGEMM is ~10× faster.
 setAutoProbe(async () => (await (await import('./backend/webgpu/index.js')).autoChoice()).backend);

@@ -10,8 +10,9 @@ export { initBackend, useBackend, defaultBackend } from './backend/backend.js';
 export type { BackendChoice } from './backend/backend.js';
 import './backends.js';
 export { reference } from './backend/reference/index.js';
-export { cpu, setThreads, getThreads, cpuInfo, tridiagEig, tridiagEigSync, NativeLoadError } from './backend/cpu/index.js';
-export type { CpuInfo, EigResult, Isa } from './backend/cpu/index.js';
+// tridiagEig is linalg's (exported below); the cpu addon's solver is injected into it by backends.ts.
+export { cpu, setThreads, getThreads, cpuInfo, NativeLoadError } from './backend/cpu/index.js';
+export type { CpuInfo, Isa } from './backend/cpu/index.js';
 export { Tensor, tidy, keep, dispose } from './tensor.js';
 export { Rng, philox4x32 } from './random.js';
 export { stream, streamPurpose, STREAM_PURPOSES, STREAM_INDEX_BITS, STREAM_INDEX_LIMIT } from './random.js';

@@ -12,6 +12,7 @@ import { checkFinite, checkInt, rangeError, typeError } from '../errors.js';
 import { Rng } from '../random.js';
 import { IntStream } from './batches.js';
 import type { ClassificationData, RegressionData } from './dataset.js';
+import type { Activation } from '../ops/activations.js';
 
 export interface GaussianMixtureOptions {
   n: number;
@@ -66,7 +67,8 @@ export function gaussianMixture(options: GaussianMixtureOptions): GaussianMixtur
   return { x, y, n, features, classes, means };
 }
 
-export type TeacherActivation = 'relu' | 'tanh' | 'sigmoid' | 'identity';
+/** The activations a teacher network can use: the model Activations (ops/activations.ts) but gelu. */
+export type TeacherActivation = Exclude<Activation, 'gelu'>;
 
 const ACTIVATIONS: Record<TeacherActivation, (v: number) => number> = {
   relu: (v) => (v > 0 ? v : 0),

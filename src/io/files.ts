@@ -9,12 +9,11 @@
 // `prefetchGzip` inflates gzip files in the background (zlib's thread pool) so that a later
 // `readMaybeGzip` of the same unchanged file takes the result instead of inflating on the
 // main thread: a job starts it, loads its code meanwhile, then reads as usual.
-// `findPackageRoot` locates descent's own folder (the one whose package.json is named
-// "descent") from a module URL, which works from src/ under tsx and from dist/src/ after tsc.
+// `findPackageRoot` (from src/package-root.ts, the one place that finds it) locates descent's
+// own folder (the one whose package.json is named "descent").
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { constants, gunzip, gunzipSync } from 'node:zlib';
 import { DescentError } from '../errors.js';
 
@@ -237,30 +236,5 @@ export function hexBytes(bytes: Uint8Array, n: number): string {
   return shown.length > 0 ? shown.join(' ') : '(none: the file is empty)';
 }
 
-let cachedRoot: string | undefined;
-
-/**
- * The folder holding descent's package.json (name "descent"), found by walking up from
- * `moduleUrl`. Works from src/ (tsx), dist/src/ (tsc) and node_modules/descent/.
- */
-export function findPackageRoot(moduleUrl: string = import.meta.url): string {
-  if (moduleUrl === import.meta.url && cachedRoot !== undefined) return cachedRoot;
-  const start = dirname(fileURLToPath(moduleUrl));
-  for (let dir = start; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name;
-        if (name === 'descent') {
-          const root = resolve(dir);
-          if (moduleUrl === import.meta.url) cachedRoot = root;
-          return root;
-        }
-      } catch {
-        // An unreadable or non-JSON package.json on the way up is not ours; keep walking.
-      }
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new DescentError(`findPackageRoot: no folder above ${start} holds a package.json named "descent"`);
-}
+// The package root is found in one place (src/package-root.ts); re-exported here for data loaders.
+export { findPackageRoot } from '../package-root.js';

@@ -4,9 +4,10 @@
 // rows i and i+1). `tridiagEigReference` is the TypeScript implementation: implicit QL with
 // Wilkinson shifts (the tql2 scheme of EISPACK; Bowdler, Martin, Reinsch & Wilkinson,
 // Numer. Math. 11, 1968), O(k²) for the values plus the requested rows of the eigenvector
-// matrix, O(k³) with all of it. `tridiagEig` uses the native addon's solver (the same
-// algorithm in C++, on a libuv worker thread) when the addon loads, and this one otherwise;
-// `setNativeTridiagEig` overrides the choice.
+// matrix, O(k³) with all of it. `tridiagEig` (the one public solver) uses a native solver
+// when one is registered and loads (src/backends.ts registers the cpu addon's: the same
+// algorithm in C++, on a libuv worker thread; this layer does not import the backend), and
+// this one otherwise; `setNativeTridiagEig` overrides the choice.
 //
 // Output convention: eigenvalues ascending; eigenvector j is column j of Z (k×k, row-major,
 // Z[r·k + j]); `first` and `last` are rows 0 and k−1 of Z (the components that stochastic
@@ -14,7 +15,6 @@
 // arbitrary.
 
 import { rangeError, typeError } from '../errors.js';
-import { loadNative } from '../backend/cpu/load.js';
 
 export interface TridiagEigOptions {
   /** Compute the whole eigenvector matrix Z (default false: only its first and last rows). */
@@ -150,33 +150,26 @@ export function tridiagEigReference(diag: Float64Array, off: Float64Array, opts:
 }
 
 let nativeTridiagEig: TridiagEigFn | null | undefined;
+let provider: (() => TridiagEigFn | null) | null = null;
 
-/** The native solver adapted to this file's output convention, or null when the addon does not load. */
-function detectNative(): TridiagEigFn | null {
-  let addon: ReturnType<typeof loadNative>;
-  try {
-    addon = loadNative();
-  } catch {
-    return null;
-  }
-  return async (diag, off, opts = {}) => {
-    // Without full vectors only rows 0 and k−1 are computed: O(k²), not O(k³).
-    const full = opts.vectors === true;
-    const { values, vectors } = await addon.tridiagEig(diag, off, !full);
-    const k = values.length;
-    if (!full) return { values, first: vectors.slice(0, k), last: vectors.slice(k, 2 * k) };
-    return { values, first: vectors.slice(0, k), last: vectors.slice((k - 1) * k, k * k), vectors };
-  };
+/**
+ * @internal Registers where the native solver comes from: `load` returns it (in this file's
+ * output convention) or null when it is unavailable, and runs on first use. Called once by
+ * src/backends.ts with the cpu addon's solver.
+ */
+export function registerNativeTridiagEig(load: () => TridiagEigFn | null): void {
+  provider = load;
+  nativeTridiagEig = undefined;
 }
 
 function native(): TridiagEigFn | null {
-  if (nativeTridiagEig === undefined) nativeTridiagEig = detectNative();
+  if (nativeTridiagEig === undefined) nativeTridiagEig = provider ? provider() : null;
   return nativeTridiagEig;
 }
 
 /**
  * Overrides the solver `tridiagEig` uses: a function following this file's output
- * convention, null for the TypeScript one, undefined to detect the native addon again.
+ * convention, null for the TypeScript one, undefined to go back to the registered native one.
  */
 export function setNativeTridiagEig(fn: TridiagEigFn | null | undefined): void {
   nativeTridiagEig = fn;

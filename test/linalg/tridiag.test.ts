@@ -8,6 +8,8 @@
 
 import test from 'ava';
 import { gramOrthonormaliser, householderQ, randomOrthogonal, symEig } from '../../src/linalg/dense.js';
+// The native solver is injected where the backends are registered (src/backends.ts).
+import '../../src/backends.js';
 import { tridiagEig, tridiagEigReference } from '../../src/linalg/tridiag.js';
 import { normal } from '../../src/random.js';
 
@@ -194,4 +196,20 @@ test('tridiagEig · the native solver (cpu addon) agrees with the TypeScript one
       t.true(Math.abs(a.last[j]! - sign * b.last[j]!) <= bound / gap + k * U64, `k=${k} last ${j}`);
     }
   }
+});
+
+test('tridiagEig · the public API has one tridiagEig: linalg\'s, on the injected native solver', async (t) => {
+  const d = await import('../../src/index.js');
+  const { tridiagEig: linalgEig, tridiagEigImplementation, setNativeTridiagEig } = await import('../../src/linalg/tridiag.js');
+  t.is(d.tridiagEig, linalgEig);
+  t.false('tridiagEigSync' in d, 'the native synchronous entry point is internal');
+  t.is(tridiagEigImplementation(), 'native');
+  setNativeTridiagEig(null);
+  t.is(tridiagEigImplementation(), 'typescript');
+  setNativeTridiagEig(undefined);
+  t.is(tridiagEigImplementation(), 'native');
+  // Both conventions: values ascending, first/last rows of Z.
+  const r = await d.tridiagEig(new Float64Array([2, 2]), new Float64Array([-1]));
+  t.true(Math.abs(r.values[0]! - 1) < 1e-15 && Math.abs(r.values[1]! - 3) < 1e-15);
+  t.true(Math.abs(r.first[0]! ** 2 + r.first[1]! ** 2 - 1) < 1e-15);
 });

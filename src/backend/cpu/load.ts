@@ -3,32 +3,24 @@
 // fallback (build-gyp/Release/descent.node, from `npm run build:gyp`), and on failure throws
 // one NativeLoadError that lists each attempt and how to fix it.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescentError } from '../../errors.js';
+import { findPackageRoot } from '../../package-root.js';
 import { NATIVE_EXPORTS } from './native.js';
 import type { NativeAddon } from './native.js';
 
 /** The native addon could not be loaded (not built, built for another Node, or a broken file). */
 export class NativeLoadError extends DescentError {}
 
-/** The package root: the nearest ancestor of this file with descent's package.json. */
+/** The package root (src/package-root.ts), or three folders up when no package.json names descent. */
 function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'descent') return dir;
-      } catch {
-        // not ours; keep looking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-    dir = up;
+  try {
+    return findPackageRoot();
+  } catch {
+    return resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
   }
 }
 

@@ -13,22 +13,24 @@
 // when it is first created.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { findPackageRoot } from '../../package-root.js';
 import { GPUValidationError, KernelCompileError } from './errors.js';
 import type { CompileMessage } from './errors.js';
 
 export type Constants = Readonly<Record<string, number>>;
 
-/** The kernels/ folder: two levels above src/backend/webgpu (three from dist/src/...). */
+/** The kernels/ folder beside package.json (src/package-root.ts finds the root). */
 function kernelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'kernels');
-    if (existsSync(join(candidate, 'elementwise.wgsl'))) return candidate;
-    dir = dirname(dir);
+  let root: string;
+  try {
+    root = findPackageRoot();
+  } catch (e) {
+    throw new Error(`webgpu: cannot find descent's kernels/ folder: ${(e as Error).message}`);
   }
-  throw new Error(`webgpu: cannot find descent's kernels/ folder above ${dirname(fileURLToPath(import.meta.url))}`);
+  const dir = join(root, 'kernels');
+  if (!existsSync(join(dir, 'elementwise.wgsl'))) throw new Error(`webgpu: descent's kernels/ folder ${dir} lacks elementwise.wgsl`);
+  return dir;
 }
 
 /** A run of lines of an assembled source that comes from one file. */
