@@ -252,8 +252,8 @@ export class Job {
         } catch {
           // Removed meanwhile: try again.
         }
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-          throw new JobError(`another descent job (pid ${pid}) is running in ${this.dir}; wait for it to end, or choose another --out`);
+        if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+          throw new JobError(`another descent job (pid ${pid}${pid === process.pid ? ', this process' : ''}) is running in ${this.dir}; wait for it to end, or choose another --out`);
         }
         // A lock left by a job that is gone (killed): take it over.
         rmSync(path, { force: true });
