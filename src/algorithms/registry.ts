@@ -6,6 +6,7 @@ import { fedfixExperiment, fedauWeightsExperiment, fedauQuadraticExperiment, fed
 import { srrwExperiment } from './srrw/index.js';
 import { cboExperiment } from './cbo/index.js';
 import { multiplicativeDiffusionExperiment } from './multiplicative-diffusion/index.js';
+import { g2rpoExperiment } from './g2rpo/index.js';
 import { afaExperiment } from './afa/index.js';
 import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
@@ -15,6 +16,8 @@ import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
 import { stochasticNeuronsExperiment } from './stochastic-neurons/index.js';
 import { lastIterateExperiment } from './last-iterate/index.js';
+import { hessianOutliersExperiment } from './sagun/index.js';
+import { batchHessianExperiment } from './granziol/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
@@ -22,6 +25,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   srrwExperiment,
   cboExperiment,
   multiplicativeDiffusionExperiment,
+  g2rpoExperiment,
   afaExperiment,
   interpolantsExperiment,
   ssoExperiment,
@@ -34,6 +38,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   aggregateResponsesExperiment,
   stochasticNeuronsExperiment,
   lastIterateExperiment,
+  batchHessianExperiment,
+  hessianOutliersExperiment,
 ] as readonly Experiment[];
 
 /** The experiment registered under `name`, or a RangeError listing the names. */
