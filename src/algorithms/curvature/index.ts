@@ -9,3 +9,5 @@ export {
   gapOutliers, nearZeroCount,
 } from './studies.js';
 export type { CurvatureMatrix, HostData, MinibatchSpectraOptions, MinibatchSpectra, SharpnessOptions, SharpnessPoint, LineOptions } from './studies.js';
+export { fit, loadTrainedMlp } from './train.js';
+export type { FitOptions } from './train.js';

@@ -1,0 +1,2 @@
+// §21 Sagun et al.: the experiment (the methods are the curvature-study library, ../curvature).
+export { hessianOutliersExperiment } from './experiments.js';
