@@ -11,6 +11,7 @@ export * from './cbo/index.js';
 export * from './omd/index.js';
 export * from './multiplicative-diffusion/index.js';
 export * from './g2rpo/index.js';
+export * from './g2rpo/index.js';
 export * from './sso/index.js';
 export * from './diffgrad/index.js';
 export * from './compositional-nll/index.js';

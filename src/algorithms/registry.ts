@@ -7,6 +7,7 @@ import { srrwExperiment } from './srrw/index.js';
 import { cboExperiment } from './cbo/index.js';
 import { multiplicativeDiffusionExperiment } from './multiplicative-diffusion/index.js';
 import { g2rpoExperiment } from './g2rpo/index.js';
+import { g2rpoExperiment } from './g2rpo/index.js';
 import { afaExperiment } from './afa/index.js';
 import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
@@ -25,6 +26,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   srrwExperiment,
   cboExperiment,
   multiplicativeDiffusionExperiment,
+  g2rpoExperiment,
   g2rpoExperiment,
   afaExperiment,
   interpolantsExperiment,
