@@ -22,8 +22,8 @@ import { tidy } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { Lanczos } from './lanczos.js';
 import type { LanczosOptions, LanczosStepInfo } from './lanczos.js';
-import { checkOperatorResult } from './operators.js';
-import type { Operator } from './operators.js';
+import { checkOperatorResult, operatorCall } from './operators.js';
+import type { Operator, OperatorLike, SizedOperator } from './operators.js';
 import { tridiagEig, tridiagEigSync } from './tridiag.js';
 
 export type Which = 'largest' | 'smallest';
@@ -182,7 +182,10 @@ export function convergedCount(run: Lanczos, p: number, k: number, which: Which,
  * @example
  * const { values, residuals } = await eigsh(matrixOperator(a), n, { k: 3, seed: 1 });
  */
-export async function eigsh(op: Operator, n: number, opts: EigshOptions = {}): Promise<EigshResult> {
+export function eigsh(op: SizedOperator, opts?: EigshOptions): Promise<EigshResult>;
+export function eigsh(op: Operator, n: number, opts?: EigshOptions): Promise<EigshResult>;
+export async function eigsh(opIn: OperatorLike, nOrOpts?: number | EigshOptions, optsIn?: EigshOptions): Promise<EigshResult> {
+  const { op, n, opts } = operatorCall('eigsh', opIn, nOrOpts, optsIn);
   checkInt('eigsh', 'n', n, 1);
   const k = checkInt('eigsh', 'opts.k', opts.k ?? 5, 1, n);
   const which = opts.which ?? 'largest';

@@ -32,8 +32,8 @@ import { concat, slice, transpose } from '../ops/views.js';
 import { Tensor, tidy } from '../tensor.js';
 import { gramOrthonormaliser } from './dense.js';
 import type { Lanczos } from './lanczos.js';
-import { checkOperatorResult } from './operators.js';
-import type { Operator } from './operators.js';
+import { checkOperatorResult, operatorCall } from './operators.js';
+import type { Operator, OperatorLike, SizedOperator } from './operators.js';
 import { PROBE_STREAM, probeRows } from './probes.js';
 import type { ProbeDistribution } from './probes.js';
 import { meanAndError } from './slq.js';
@@ -117,7 +117,10 @@ function checkCommon(fn: string, op: unknown, n: unknown): number {
  * @example
  * const { trace, stdError } = await hutchinson(matrixOperator(a), n, { probes: 100, seed: 1 });
  */
-export async function hutchinson(op: Operator, n: number, opts: HutchinsonOptions = {}): Promise<TraceEstimate> {
+export function hutchinson(op: SizedOperator, opts?: HutchinsonOptions): Promise<TraceEstimate>;
+export function hutchinson(op: Operator, n: number, opts?: HutchinsonOptions): Promise<TraceEstimate>;
+export async function hutchinson(opIn: OperatorLike, nOrOpts?: number | HutchinsonOptions, optsIn?: HutchinsonOptions): Promise<TraceEstimate> {
+  const { op, n, opts } = operatorCall('hutchinson', opIn, nOrOpts, optsIn);
   checkCommon('hutchinson', op, n);
   const probes = checkInt('hutchinson', 'opts.probes', opts.probes ?? 100, 1);
   const block = checkInt('hutchinson', 'opts.block', opts.block ?? 10, 1);
@@ -168,7 +171,10 @@ export interface HutchPlusPlusOptions extends Omit<HutchinsonOptions, 'probes' |
  * @example
  * const { trace, stdError } = await hutchPlusPlus(matrixOperator(a), n, { matvecs: 99, seed: 1 });
  */
-export async function hutchPlusPlus(op: Operator, n: number, opts: HutchPlusPlusOptions = {}): Promise<TraceEstimate> {
+export function hutchPlusPlus(op: SizedOperator, opts?: HutchPlusPlusOptions): Promise<TraceEstimate>;
+export function hutchPlusPlus(op: Operator, n: number, opts?: HutchPlusPlusOptions): Promise<TraceEstimate>;
+export async function hutchPlusPlus(opIn: OperatorLike, nOrOpts?: number | HutchPlusPlusOptions, optsIn?: HutchPlusPlusOptions): Promise<TraceEstimate> {
+  const { op, n, opts } = operatorCall('hutchPlusPlus', opIn, nOrOpts, optsIn);
   checkCommon('hutchPlusPlus', op, n);
   const m = checkInt('hutchPlusPlus', 'opts.matvecs', opts.matvecs ?? 102, 3);
   const k = Math.floor(m / 3), probes = m - 2 * k;

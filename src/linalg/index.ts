@@ -14,7 +14,7 @@ export type { TraceEstimate, HutchinsonOptions, HutchPlusPlusOptions, DeflatedTr
 export { powerIteration } from './power.js';
 export type { PowerOptions, PowerResult } from './power.js';
 export { matrixOperator, countingOperator, symmetricWithSpectrum, testSpectra } from './operators.js';
-export type { Operator, TestMatrix, TestMatrixOptions } from './operators.js';
+export type { Operator, OperatorLike, SizedOperator, TestMatrix, TestMatrixOptions } from './operators.js';
 export { probeRows, probeValues, PROBE_STREAM } from './probes.js';
 export type { ProbeDistribution, ProbeOptions } from './probes.js';
 export { tridiagEig, tridiagEigReference, setNativeTridiagEig, tridiagEigImplementation } from './tridiag.js';

@@ -34,8 +34,8 @@ import { div, mul, sub } from '../ops/elementwise.js';
 import { dot, norm } from '../ops/reduce.js';
 import { concat, contiguous, reshape, slice, transpose } from '../ops/views.js';
 import { dispose, Tensor, tidy } from '../tensor.js';
-import { checkOperatorResult } from './operators.js';
-import type { Operator } from './operators.js';
+import { checkOperatorResult, operatorCall } from './operators.js';
+import type { Operator, OperatorLike, SizedOperator } from './operators.js';
 import { PROBE_STREAM, probeRows } from './probes.js';
 import type { ProbeDistribution } from './probes.js';
 
@@ -407,6 +407,13 @@ export class Lanczos {
  * const run = await lanczos(matrixOperator(a), 100, { steps: 30 });
  * const { diag, off } = run.tridiagonal(0);
  */
-export async function lanczos(op: Operator, n: number, opts: LanczosOptions, onStep?: (info: LanczosStepInfo) => void | Promise<void>): Promise<Lanczos> {
+export function lanczos(op: SizedOperator, opts: LanczosOptions, onStep?: (info: LanczosStepInfo) => void | Promise<void>): Promise<Lanczos>;
+export function lanczos(op: Operator, n: number, opts: LanczosOptions, onStep?: (info: LanczosStepInfo) => void | Promise<void>): Promise<Lanczos>;
+export async function lanczos(
+  opIn: OperatorLike, a: number | LanczosOptions, b?: LanczosOptions | ((info: LanczosStepInfo) => void | Promise<void>), c?: (info: LanczosStepInfo) => void | Promise<void>,
+): Promise<Lanczos> {
+  const sized = typeof opIn !== 'function';
+  const { op, n, opts } = operatorCall<LanczosOptions>('lanczos', opIn, sized && typeof a !== 'number' ? a : (a as number), sized && typeof a !== 'number' ? undefined : (b as LanczosOptions));
+  const onStep = sized && typeof a !== 'number' ? (b as ((info: LanczosStepInfo) => void | Promise<void>) | undefined) : c;
   return Lanczos.create(op, n, opts).run(onStep);
 }

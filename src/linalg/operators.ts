@@ -19,6 +19,38 @@ import { randomOrthogonal } from './dense.js';
 
 export type Operator = (V: Tensor) => Tensor | Promise<Tensor>;
 
+/**
+ * An operator that knows its order n, like the curvature operators (hessianOperator,
+ * ggnOperator): the spectrum functions take it without the size, e.g. `eigsh(H, { k: 5 })`.
+ */
+export interface SizedOperator {
+  readonly size: number;
+  readonly apply: (V: Tensor) => Tensor | Promise<Tensor>;
+}
+
+/** What the spectrum functions accept: a function with its size given apart, or a sized operator. */
+export type OperatorLike = Operator | SizedOperator;
+
+/**
+ * Normalises the two call forms of a spectrum function, `fn(op, n, opts)` with a function and
+ * `fn(op, opts)` with a SizedOperator (whose size a given n must then equal).
+ */
+export function operatorCall<O extends object>(fn: string, op: OperatorLike, nOrOpts: number | O | undefined, opts: O | undefined): { op: Operator; n: number; opts: O } {
+  if (typeof op === 'function') {
+    if (typeof nOrOpts !== 'number') throw typeError(fn, 'n', "the operator's order (an integer; an operator object { size, apply } carries its own)", nOrOpts);
+    return { op, n: nOrOpts, opts: opts ?? ({} as O) };
+  }
+  if (op !== null && typeof op === 'object' && typeof op.apply === 'function' && typeof op.size === 'number') {
+    const apply = (v: Tensor) => op.apply(v);
+    if (typeof nOrOpts === 'number') {
+      if (nOrOpts !== op.size) throw rangeError(fn, 'n', `the operator's own size ${op.size} (or no n at all)`, nOrOpts);
+      return { op: apply, n: op.size, opts: opts ?? ({} as O) };
+    }
+    return { op: apply, n: op.size, opts: nOrOpts ?? opts ?? ({} as O) };
+  }
+  throw typeError(fn, 'op', 'a function V => A·V or an operator object { size, apply }', op);
+}
+
 /** The operator V ↦ A·V of a symmetric matrix A [n, n] (symmetry is the caller's promise). */
 export function matrixOperator(a: Tensor): Operator {
   if (!(a instanceof Tensor)) throw typeError('matrixOperator', 'a', 'a Tensor', a);

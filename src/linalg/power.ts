@@ -10,8 +10,8 @@ import { div, mul, sub } from '../ops/elementwise.js';
 import { norm, sum } from '../ops/reduce.js';
 import { concat, contiguous, reshape } from '../ops/views.js';
 import { Tensor, tidy } from '../tensor.js';
-import { checkOperatorResult } from './operators.js';
-import type { Operator } from './operators.js';
+import { checkOperatorResult, operatorCall } from './operators.js';
+import type { Operator, OperatorLike, SizedOperator } from './operators.js';
 import { PROBE_STREAM, probeRows } from './probes.js';
 
 export interface PowerOptions {
@@ -32,6 +32,10 @@ export interface PowerResult {
   residual: number;
   /** The last iterate [n, 1] (unit norm). */
   vector: Tensor;
+  /** [value], [residual] and vector again, in eigsh's result shape (values, residuals, vectors). */
+  values: Float64Array;
+  residuals: Float64Array;
+  vectors: Tensor;
   iterations: number;
   matvecs: number;
   converged: boolean;
@@ -41,8 +45,10 @@ export interface PowerResult {
  * @example
  * const { value, iterations } = await powerIteration(matrixOperator(a), n, { tol: 1e-6, seed: 1 });
  */
-export async function powerIteration(op: Operator, n: number, opts: PowerOptions = {}): Promise<PowerResult> {
-  if (typeof op !== 'function') throw typeError('powerIteration', 'op', 'a function V => A·V', op);
+export function powerIteration(op: SizedOperator, opts?: PowerOptions): Promise<PowerResult>;
+export function powerIteration(op: Operator, n: number, opts?: PowerOptions): Promise<PowerResult>;
+export async function powerIteration(opIn: OperatorLike, nOrOpts?: number | PowerOptions, optsIn?: PowerOptions): Promise<PowerResult> {
+  const { op, n, opts } = operatorCall('powerIteration', opIn, nOrOpts, optsIn);
   checkInt('powerIteration', 'n', n, 1);
   const maxIter = checkInt('powerIteration', 'opts.maxIter', opts.maxIter ?? 100, 1);
   const tol = checkFinite('powerIteration', 'opts.tol', opts.tol ?? 1e-4);
@@ -89,5 +95,5 @@ export async function powerIteration(op: Operator, n: number, opts: PowerOptions
     v.dispose();
     v = next;
   }
-  return { value, residual, vector: v, iterations: it, matvecs: it, converged };
+  return { value, residual, vector: v, values: Float64Array.of(value), residuals: Float64Array.of(residual), vectors: v, iterations: it, matvecs: it, converged };
 }

@@ -13,7 +13,8 @@
 import { checkInt } from '../errors.js';
 import { Lanczos } from './lanczos.js';
 import type { LanczosOptions, LanczosStepInfo } from './lanczos.js';
-import type { Operator } from './operators.js';
+import { operatorCall } from './operators.js';
+import type { Operator, OperatorLike, SizedOperator } from './operators.js';
 import { tridiagEig } from './tridiag.js';
 
 /** A quadrature rule: nodes (ascending) and their weights. */
@@ -62,7 +63,10 @@ export interface SlqResult {
  * const { rules } = await slq(matrixOperator(a), n, { probes: 8, steps: 80, seed: 1 });
  * const { grid, density } = spectralDensity(rules, { sigma: 0.05 });
  */
-export async function slq(op: Operator, n: number, opts: SlqOptions = {}): Promise<SlqResult> {
+export function slq(op: SizedOperator, opts?: SlqOptions): Promise<SlqResult>;
+export function slq(op: Operator, n: number, opts?: SlqOptions): Promise<SlqResult>;
+export async function slq(opIn: OperatorLike, nOrOpts?: number | SlqOptions, optsIn?: SlqOptions): Promise<SlqResult> {
+  const { op, n, opts } = operatorCall('slq', opIn, nOrOpts, optsIn);
   checkInt('slq', 'n', n, 1);
   const { onStep, steps, probes, ...rest } = opts;
   const run = await Lanczos.create(op, n, { ...rest, steps: Math.min(steps ?? 80, n), probes: probes ?? 8 }).run(onStep);
