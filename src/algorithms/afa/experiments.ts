@@ -34,7 +34,7 @@ export const afaExperiment = defineExperiment({
     evalSamples: 8192,
   },
   quick: { expertSteps: 300, afaSteps: 200, evalSamples: 2048 },
-  seconds: { full: 150, quick: 10 },
+  seconds: { full: 192, quick: 11 },
   async run(s, ctx) {
     const seed = ctx.seed, d = 2, m = 2;
     const emb = 1 + 2 * s.frequencies;
