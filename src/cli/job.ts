@@ -203,6 +203,7 @@ export class Job {
     const job = new Job(dir, fresh, false, log);
     job.takeLock();
     try {
+      removeStaleTemporaries(dir);
       const old = readManifest(dir);
       if (old) {
         const differences = compare(old, fresh);
@@ -476,6 +477,33 @@ export class Job {
     this.log(line);
   }
 }
+
+/**
+ * Removes the temporary files (`NAME.tmp-PID`) that a killed job's writes left behind in
+ * `dir` and `dir/state/`: only those of descent's own names (the manifest, and state files
+ * it writes) whose process is gone. Called with the folder's lock held.
+ */
+function removeStaleTemporaries(dir: string): void {
+  for (const sub of ['', 'state']) {
+    const folder = join(dir, sub);
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const f of names) {
+      const m = /^(.+)\.tmp-(\d+)$/.exec(f);
+      if (!m || alive(Number(m[2]))) continue;
+      const ours = sub === '' ? m[1] === MANIFEST || OUTPUT_NAMES.has(m[1]!) : /^(basis|products)-\d+\.bin$|^stage-[0-9a-f]+\.json$|^checkpoint-\d+\.(safetensors|json)$/.test(m[1]!);
+      if (ours) rmSync(join(folder, f), { force: true });
+    }
+  }
+}
+
+/** The output files descent's jobs write at the top of --out (their temporaries may be cleaned up). */
+const OUTPUT_NAMES = new Set(['result.json', 'figure.svg', 'index.html', 'spectrum.json', 'density.svg', 'config.json', 'metrics.json',
+  'plot.svg', 'plot.vl.json', 'weights.safetensors']);
 
 /** The manifest's text with its checksum field set (the same rule as background-writer.ts). */
 export function sealManifest(m: Manifest): string {

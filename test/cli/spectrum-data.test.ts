@@ -55,6 +55,9 @@ test('checkedLabels · NaN, fractions, negatives and out-of-range labels are err
   t.throws(() => checkedLabels('f', [-1], 'src'), { message: /label -1 at row 0/ });
   t.throws(() => checkedLabels('f', [0, 10], 'src', 10), { message: 'f: src holds label 10 at row 1; expected an integer class label in [0, 10)' });
   t.throws(() => checkedLabels('f', [], 'src'), { message: 'f: src holds no rows (0 labels); expected at least one' });
+  // 200,000 labels: Math.max(...labels) overflowed the stack from about 125,000 (issue 18 item 10).
+  const many = new Float32Array(200_000).map((_, i) => i % 7);
+  t.is(checkedLabels('f', many, 'src').classes, 7);
 });
 
 test.serial('spectrum --data FILE.safetensors · float, NaN and negative labels are refused (they were truncated, or class 0)', async (t) => {

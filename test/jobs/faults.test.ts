@@ -228,7 +228,9 @@ test.serial('each kind of state file corrupted, swapped or deleted: refused with
     }],
     ['train checkpoint: sidecar deleted', (dd) => rmSync(join(dd, 'state', readdirSync(join(dd, 'state')).find((x) => x.endsWith('.json'))!))],
   ];
-  const trainMid = JSON.parse(readFileSync(join(root, 'train-mid', MANIFEST), 'utf8')) as { state: { epoch: number } | null; status: string };
+  const trainMid = existsSync(join(root, 'train-mid', MANIFEST))
+    ? JSON.parse(readFileSync(join(root, 'train-mid', MANIFEST), 'utf8')) as { state: { epoch: number } | null; status: string }
+    : { state: null, status: 'none' };
   if (trainMid.state && trainMid.state.epoch > 0 && trainMid.status !== 'done') {
     for (const [what, damage] of trainCases) {
       const dir = join(root, `corrupt-${what.replace(/\W+/g, '-')}`);
