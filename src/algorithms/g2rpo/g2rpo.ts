@@ -41,7 +41,7 @@ export interface FlowStep {
 
 /**
  * The flow SDE step from σ to σ' < σ with noise level η (authors' code): dt = σ' − σ,
- * std = η √(σ/(1 − σ)) (σ = 1 replaced by `sigmaOne`, the schedule's σ_1),
+ * std = η √(σ/(1 − σ)) (the denominator's σ = 1 replaced by `sigmaOne`, the schedule's σ_1),
  * mean = x (1 + std²/(2σ) dt) + v (1 + std²(1 − σ)/(2σ)) dt, scale = std √(−dt).
  * η = 0 gives x + v dt exactly.
  */
@@ -50,8 +50,8 @@ export function flowStepMean(v: Tensor, x: Tensor, sigma: number, sigmaNext: num
   if (!(sigmaNext < sigma)) throw rangeError(fn, 'sigmaNext', `a value below sigma = ${sigma}`, sigmaNext);
   const dt = sigmaNext - sigma;
   if (eta === 0) return { mean: tidy(() => add(x, mul(v, dt))), scale: 0 };
-  const sg = sigma >= 1 ? sigmaOne : sigma;
-  const std = eta * Math.sqrt(sg / (1 - sg));
+  // the authors' code replaces σ = 1 by σ_1 in the denominator only: std = η √(σ / (1 − σ_1))
+  const std = eta * Math.sqrt(sigma / (1 - (sigma >= 1 ? sigmaOne : sigma)));
   const mean = tidy(() => add(mul(x, 1 + ((std * std) / (2 * sigma)) * dt), mul(v, (1 + (std * std * (1 - sigma)) / (2 * sigma)) * dt)));
   return { mean, scale: std * Math.sqrt(-dt) };
 }
