@@ -42,7 +42,7 @@ export const g2rpoExperiment = defineExperiment({
     correlationBranches: 64, correlationPrompts: 4, evalSamples: 2000,
   },
   quick: { pretrainSteps: 200, rewardBudget: 2304, etaSteps: [0, 2, 4, 6], correlationBranches: 32, correlationPrompts: 2, evalSamples: 500 },
-  seconds: { full: 150, quick: 15 },
+  seconds: { full: 58, quick: 17 },
   async run(s, ctx) {
     const seed = ctx.seed, d = 2, S = s.steps, G = s.groupSize, P = s.prompts;
     const target = s.target as number[], etaSteps = s.etaSteps as number[], gran = s.granular as number[];
