@@ -2,17 +2,18 @@
 // sets, threads), the WebGPU adapter (vendor, architecture, description, limits, features)
 // and the backend `auto` picks. Prints text, or JSON with --json. No numerics.
 
-import { parseArgs } from 'node:util';
 import { cpuInfo } from '../backend/cpu/index.js';
 import { adapterInfo, autoChoice } from '../backend/webgpu/index.js';
 import type { AdapterDescription, AutoChoice } from '../backend/webgpu/index.js';
+import { helpText, parseOptions } from './args.js';
+import type { OptionSpecs } from './args.js';
 
-const HELP = `usage: descent info [--json]
+const INFO_OPTIONS = {
+  json: { kind: 'flag', help: 'one JSON object instead of text' },
+} as const satisfies OptionSpecs;
 
-Prints the native CPU backend (instruction sets, GEMM kernel, threads), the WebGPU adapter
-(vendor, architecture, description, limits, features) and which backend 'auto' picks.
-
-  --json   one JSON object instead of text`;
+const HELP = helpText('descent info [--json]',
+  "Prints the native CPU backend (instruction sets, GEMM kernel, threads), the WebGPU adapter\n(vendor, architecture, description, limits, features) and which backend 'auto' picks.", INFO_OPTIONS);
 
 interface Info {
   cpu: Record<string, unknown> | { error: string };
@@ -57,11 +58,12 @@ function text(info: Info): string {
 
 /** Runs `descent info`; returns the exit code. */
 export async function infoCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
+  const p = parseOptions('info', INFO_OPTIONS, argv);
+  if (p === 'help') {
     console.log(HELP);
     return 0;
   }
+  const { values } = p;
   const info = await gather();
   console.log(values.json ? JSON.stringify(info, null, 2) : text(info));
   return 0;
