@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import { Rng, tensor } from '../../src/index.js';
-import { OptimisticOMD, QuadraticBallRegret, linearBallRegret, omdSeaExperiment, runExperiment } from '../../src/algorithms/index.js';
+import { OptimisticOMD, OptimisticONS, QuadraticBallRegret, linearBallRegret, omdSeaExperiment, projectBallInNorm, runExperiment } from '../../src/algorithms/index.js';
 
 test('perfect hint: regret ≤ (2r)²/(2η) at every T; OGD (M = 0) exceeds it', (t) => {
   const R = 2, d = 4, radius = 1, eta = 0.1, T = 600;
@@ -61,4 +61,29 @@ test('omd-sea experiment (quick): structure and checks', async (t) => {
     t.true(Number.isFinite(m.regret[k].optimistic['1000']) && Number.isFinite(m.regret[k].ogd['1000']), k);
   }
   for (const c of r.checks) t.true(c.pass, `${c.name}: ${JSON.stringify(c.observed)}`);
+});
+
+test('optimistic ONS: the A-norm ball projection is optimal (KKT against random feasible points) and one unconstrained step is x̂ − A⁻¹∇', (t) => {
+  const d = 3, rng = new Rng(11);
+  const M = Float64Array.from(rng.normal(d * d));
+  const A = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) { let s = i === j ? 0.5 : 0; for (let k = 0; k < d; k++) s += M[i * d + k]! * M[j * d + k]!; A[i * d + j] = s; }
+  const y = Float64Array.of(2, -1.5, 1);
+  const z = projectBallInNorm(y, A, 1);
+  const q = (p: ArrayLike<number>) => { let s = 0; for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) s += (p[i]! - y[i]!) * A[i * d + j]! * (p[j]! - y[j]!); return s; };
+  t.true(Math.abs(Math.hypot(...z) - 1) <= 1e-12);
+  for (let k = 0; k < 500; k++) {
+    const v = Float64Array.from(rng.normal(d));
+    const s = Math.cbrt(rng.uniform(1)[0]!) / Math.hypot(...v);
+    t.true(q(v.map((u) => u * s)) >= q(z) - 1e-12);
+  }
+  const ons = new OptimisticONS({ d: 2, radius: 100, delta: 2, beta: 1 });
+  const x1 = ons.play();
+  t.deepEqual(Array.from(x1), [0, 0]);
+  ons.update([1, 2]);
+  // A_1 = 2I + ½ g gᵀ = [[2.5, 1], [1, 4]]; x̂_2 = −A_1⁻¹ g by Cramer’s rule:
+  const det = 2.5 * 4 - 1;
+  const xh = [-(4 * 1 - 1 * 2) / det, -(2.5 * 2 - 1 * 1) / det];
+  const x2 = ons.play([0, 0]); // zero hint: x_2 = x̂_2
+  t.true(Math.abs(x2[0]! - xh[0]!) <= 1e-15 && Math.abs(x2[1]! - xh[1]!) <= 1e-15, `${Array.from(x2)} vs ${xh}`);
 });

@@ -2,4 +2,6 @@
 // adaptive, 1/(λt) and constant steps; OGD as M_t = 0), regret trackers and the `omd-sea` experiment.
 export { OptimisticOMD, QuadraticBallRegret, linearBallRegret } from './omd.js';
 export type { OMDOptions, OMDStep } from './omd.js';
+export { OptimisticONS, projectBallInNorm } from './ons.js';
+export type { ONSOptions } from './ons.js';
 export { omdSeaExperiment, OMD_EXPERIMENTS } from './experiments.js';
