@@ -103,7 +103,7 @@ export const fedfixExperiment = defineExperiment({
     horizon: 200, window: 0.2, seeds: 5, divergeAt: 1e6,
   },
   quick: { horizon: 40, seeds: 3 },
-  seconds: { full: 0, quick: 0 },
+  seconds: { full: 66, quick: 10 },
   async run(s, ctx) {
     const prob = fedfixProblem(s.seed, s.clients, s.dim, s.centerScale, s.slowerPercent);
     const gap = dist(prob.opt, prob.surr);
@@ -246,7 +246,7 @@ export const fedauWeightsExperiment = defineExperiment({
   shows: "Under Bernoulli(p) participation FedAU's online weight ω converges to E[min(I, K)] = (1 − (1 − p)^K)/p: 1/p without a cutoff, well below 1/p when p·K ≈ 1.",
   settings: { seed: 0, probabilities: [0.1, 0.02], cutoffs: [50, null] as (number | null)[], clients: 200, rounds: 50000, level: 0.99 },
   quick: { rounds: 10000 },
-  seconds: { full: 0, quick: 0 },
+  seconds: { full: 17, quick: 13 },
   async run(s, ctx) {
     const omega: Json[] = [];
     const checks: Check[] = [];
@@ -303,7 +303,7 @@ export const fedauQuadraticExperiment = defineExperiment({
   shows: 'On quadratic clients whose participation probability is correlated with their optimum, FedAU and known-probability weighting converge to the true optimum (1/N)Σc_n, while averaging over participants (and averaging over all clients without weights) converges to the participation-weighted Σp_n c_n/Σp_n.',
   settings: { seed: 0, clients: 50, dim: 5, centerScale: 3, pMin: 0.02, pMax: 0.5, localSteps: 5, lrLocal: 0.1, noise: 0.1, lrGlobal: 1, rounds: 3000, window: 0.2, seeds: 8, cutoff: null as number | null, participation: 'bernoulli' },
   quick: { rounds: 400, seeds: 4 },
-  seconds: { full: 0, quick: 0 },
+  seconds: { full: 82, quick: 16 },
   async run(s, ctx) {
     const N = s.clients, d = s.dim;
     const c = philoxNormals(s.seed, stream('paper11', S_CENTERS), 0, N * d).map((z) => s.centerScale * z);
@@ -384,10 +384,10 @@ export const fedauFmnistExperiment = defineExperiment({
   shows: 'Fashion-MNIST split over 50 clients by a Dirichlet(0.1) label partition, participation probabilities correlated with the labels (the authors\' scheme): test accuracy of an MLP after the same rounds under FedAU, known-probability weighting, averaging over participants and averaging over all clients.',
   settings: {
     seed: 0, clients: 50, trainRows: 20000, testRows: 2000, hidden: 128, dataAlpha: 0.1, participationAlpha: 0.1, pMean: 0.1, pMin: 0.02,
-    localSteps: 5, batchSize: 16, lrLocal: 0.05, lrGlobal: 1, rounds: 400, cutoff: null as number | null, participation: 'bernoulli',
+    localSteps: 5, batchSize: 16, lrLocal: 0.1, lrGlobal: 1, rounds: 1000, cutoff: null as number | null, participation: 'bernoulli',
   },
   quick: { trainRows: 3000, testRows: 500, rounds: 20, hidden: 32 },
-  seconds: { full: 0, quick: 0 },
+  seconds: { full: 507, quick: 16 },
   async run(s, ctx) {
     const train = loadFashionMnist({ split: 'train', limit: s.trainRows });
     const test: ClassificationData = loadFashionMnist({ split: 'test', limit: s.testRows });

@@ -51,7 +51,7 @@ export const srrwExperiment = defineExperiment({
     walkers: 200, steps: 50000, alphas: [0, 1, 2, 5, 10, 20], level: 0.95,
   },
   quick: { walkers: 100, steps: 2000 },
-  seconds: { full: 0, quick: 0 },
+  seconds: { full: 247, quick: 10 },
   async run(s, ctx) {
     const g = s.graph === 'er' ? erdosRenyiGraph(s.erNodes, s.erMeanDegree, s.seed, stream('paper2', 0)) : torusGraph(s.side, s.side);
     const chain = metropolisHastings(g, { lazy: s.lazy });
