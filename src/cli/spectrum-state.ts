@@ -105,7 +105,8 @@ export class StateDir {
 
   /** Commits the state as it is now (serialised at once, written after the files queued before it). */
   save(state: JobState): void {
-    this.job.commit(JSON.parse(JSON.stringify(state)) as Json);
+    // postMessage copies the manifest (and this state in it) at once: later changes are not seen.
+    this.job.commit(state as unknown as Json);
   }
 
   /** Queues the rows of one step (before the state that counts them); `rows` is moved away, not copied. */
