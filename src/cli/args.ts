@@ -191,10 +191,30 @@ export function helpText(usage: string, description: string, specs: OptionSpecs)
   for (const g of groups) {
     if (g) lines.push(g);
     for (const r of rows.filter((x) => x.group === g)) {
-      lines.push(r.left.length > width ? `${r.left}\n${' '.repeat(width + 2)}${r.right}` : `${r.left.padEnd(width)}  ${r.right}`);
+      const text = wrap(r.right, LINE - width - 2);
+      const pad = ' '.repeat(width + 2);
+      const first = r.left.length > width ? `${r.left}\n${pad}${text[0]}` : `${r.left.padEnd(width)}  ${text[0]}`;
+      lines.push([first, ...text.slice(1).map((l) => pad + l)].join('\n'));
     }
   }
   return lines.join('\n');
+}
+
+/** Help lines are wrapped to this many columns. */
+const LINE = 100;
+
+/** Splits text into lines of at most `width` characters at spaces (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  out.push(line);
+  return out;
 }
 
 // ── Choice lists from the library's registries ──
