@@ -15,6 +15,7 @@ import { omdSeaExperiment } from './omd/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
+import { fbmMarkovExperiment } from './fbm-markov/index.js';
 import { stochasticNeuronsExperiment } from './stochastic-neurons/index.js';
 import { lastIterateExperiment } from './last-iterate/index.js';
 import { hessianOutliersExperiment } from './sagun/index.js';
@@ -37,6 +38,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedauQuadraticExperiment,
   fedauFmnistExperiment,
   compositionalNllExperiment,
+  fbmMarkovExperiment,
   aggregateResponsesExperiment,
   stochasticNeuronsExperiment,
   lastIterateExperiment,

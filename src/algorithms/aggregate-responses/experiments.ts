@@ -55,7 +55,7 @@ export const aggregateResponsesExperiment = defineExperiment({
     riskReps: 30,
   },
   quick: { shrinkN: 20000, shrinkReps: 5, riskReps: 4, riskKs: [2, 5], riskRhos: [0, 0.1, 0.3, 0.6, 1], riskSigmas: [0.1, 1, 3] },
-  seconds: { full: 60, quick: 5 },
+  seconds: { full: 83, quick: 4 },
   async run(s, ctx) {
     const checks: Check[] = [];
     const rhos = s.shrinkRhos as number[];

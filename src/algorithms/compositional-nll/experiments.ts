@@ -72,7 +72,7 @@ export const compositionalNllExperiment = defineExperiment({
     seeds: 20,
   },
   quick: { thetaStars: [1, 2, 3], sgdSteps: 120, burnIn: 20, seeds: 8 },
-  seconds: { full: 43, quick: 6 },
+  seconds: { full: 34, quick: 4 },
   async run(s, ctx) {
     const checks: Check[] = [];
     const stars = s.thetaStars as number[];

@@ -165,7 +165,7 @@ export const lastIterateExperiment = defineExperiment({
     starIters: 20000,
   },
   quick: { T: 1000, replicas: 8, starIters: 3000, fitFrom: 100 },
-  seconds: { full: 173, quick: 10 },
+  seconds: { full: 173, quick: 5 },
   async run(s, ctx) {
     const checks: Check[] = [];
     const cps = checkpointsUpTo(s.T);

@@ -60,7 +60,7 @@ export const omdSeaExperiment = defineExperiment({
   shows: 'Optimistic OMD on quadratic losses over a ball: bounded regret without noise or drift, ≈√T regret with stochastic noise (convex step) and ≈log T with the 1/(λt) step, √c scaling when σ² grows by c, a gain over OGD under slow drift and none under fast flips.',
   settings: { seed: 0, d: 10, radius: 5, T: 10000, seeds: 8, D: 10, L: 1, lambda: 1, fitFrom: 1000 },
   quick: { T: 1000, seeds: 4, fitFrom: 100 },
-  seconds: { full: 120, quick: 10 },
+  seconds: { full: 69, quick: 2 },
   async run(s, ctx) {
     const checks: Check[] = [];
     const cps: number[] = [];

@@ -55,7 +55,7 @@ export const ssoExperiment = defineExperiment({
     seeds: 6,
   },
   quick: { n: 400, outerSteps: 25, seeds: 3 },
-  seconds: { full: 41, quick: 8 },
+  seconds: { full: 29, quick: 4 },
   async run(s, ctx) {
     const checks: Check[] = [];
     const exact = await ctx.stage('exact', () => {
