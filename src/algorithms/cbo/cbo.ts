@@ -11,7 +11,7 @@
 
 import {
   Tensor, abs, add, checkFinite, checkInt, cos, div, exp, grad, max, maximum, min, mul, neg, randomNormal, rangeError,
-  reshape, sign, slice, sqrt, stream, square, sub, sum, tidy, typeError, keep,
+  reshape, sdeSolve, sign, slice, sqrt, stream, square, sub, sum, tidy, typeError, keep,
 } from '../../engine.js';
 
 /** A gradient-free objective: one value per row of X [M, d]. */
@@ -95,15 +95,29 @@ export function cboStep(f: Objective, v: Tensor, k: number, opts: CboOptions): {
   const { lambda = 1, sigma = 1.6, dt = 0.01, alpha = 100, noise = 'isotropic', seed, stream = cboStream(0) } = opts;
   if (noise !== 'isotropic' && noise !== 'anisotropic') throw rangeError(fn, 'opts.noise', "'isotropic' or 'anisotropic'", noise);
   checkFinite(fn, 'opts.dt', dt);
-  const [r, n, d] = v.shape as [number, number, number];
-  return tidy(() => {
-    const { point } = consensus(v, evaluateParticles(f, v), alpha);
-    const u = sub(v, reshape(point, [r, 1, d]));
-    const xi = randomNormal([r, n, d], { seed, stream, offset: k * r * n * d, dtype: v.dtype, backend: v.backend });
-    const scale = noise === 'isotropic' ? sqrt(sum(square(u), 2, true)) : u;
-    const next = add(sub(v, mul(u, lambda * dt)), mul(mul(scale, xi), sigma * Math.sqrt(dt)));
-    return { particles: next, consensus: point };
+  const [r, , d] = v.shape as [number, number, number];
+  // drift and diffusion share one consensus evaluation per state (sdeSolve asks for both)
+  let cache: { x: Tensor; u: Tensor; point: Tensor } | null = null;
+  const at = (x: Tensor) => {
+    if (cache?.x !== x) {
+      const { point, weights } = consensus(x, evaluateParticles(f, x), alpha);
+      weights.dispose();
+      cache?.point.dispose();
+      cache = { x, u: sub(x, reshape(point, [r, 1, d])), point: keep(point) };
+    }
+    return cache;
+  };
+  // sdeSolve draws step k's noise at offset k·R·N·d of (seed, stream): a grid of k + 2 times
+  const grid = Array.from({ length: k + 2 }, (_, i) => i * dt);
+  const particles = sdeSolve({
+    method: 'euler-maruyama', x0: v, grid, from: k, to: k + 1, seed, stream,
+    drift: (x) => mul(at(x).u, -lambda),
+    diffusion: (x) => {
+      const u = at(x).u;
+      return mul(noise === 'isotropic' ? sqrt(sum(square(u), 2, true)) : u, sigma);
+    },
   });
+  return { particles, consensus: cache!.point };
 }
 
 /**
@@ -179,25 +193,17 @@ export function langevinDescent(
 ): Tensor {
   const fn = 'langevinDescent';
   if (!(x0 instanceof Tensor) || x0.rank !== 2) throw typeError(fn, 'x0', 'a Tensor [R, d]', x0);
-  const steps = checkInt(fn, 'opts.steps', opts.steps, 0);
+  const steps = checkInt(fn, 'opts.steps', opts.steps, 1);
   checkFinite(fn, 'opts.dt', opts.dt);
   const lr = opts.learningRate ?? 1, sigma = opts.sigma ?? 0;
-  const [r, d] = x0.shape as [number, number];
   const g = grad((x: Tensor) => sum(f(x)));
-  let x = x0;
-  for (let k = 1; k <= steps; k++) {
-    const next = tidy(() => {
-      let y = sub(x, mul(g(x), lr * opts.dt));
-      if (sigma > 0) {
-        const xi = randomNormal([r, d], { seed: opts.seed, stream: opts.stream ?? cboStream(2), offset: (k - 1) * r * d, dtype: x.dtype, backend: x.backend });
-        y = add(y, mul(xi, (sigma / Math.log(k + 1)) * Math.sqrt(opts.dt)));
-      }
-      return y;
-    });
-    if (x !== x0) x.dispose();
-    x = next;
-  }
-  return x === x0 ? keep(x0) : x;
+  const dt = opts.dt;
+  // k = 1..K in the authors' loop is grid index k − 1: noise offset (k − 1)·R·d, σ_k = σ/log(k + 1)
+  return sdeSolve({
+    method: 'euler-maruyama', x0, grid: Array.from({ length: steps + 1 }, (_, i) => i * dt), seed: opts.seed, stream: opts.stream ?? cboStream(2),
+    drift: (x) => mul(g(x), -lr),
+    diffusion: (_x, t) => (sigma > 0 ? sigma / Math.log(Math.round(t / dt) + 2) : 0),
+  });
 }
 
 /**

@@ -12,7 +12,7 @@
 // dX = (b ± ε s) dt + √(2ε) dW forward or backward on a time grid.
 
 import {
-  Tensor, add, checkFinite, concat, mul, randomNormal, slice, rangeError, stream, sub, sum, tensor, tidy, typeError,
+  Tensor, add, checkFinite, concat, mul, odeSolve, rangeError, sdeSolve, slice, stream, sub, sum, tensor, tidy, typeError,
 } from '../../engine.js';
 
 /** A model of a time-dependent vector field: (x [B, d], t [B, 1]) → [B, d]. */
@@ -175,20 +175,7 @@ export function sampleODE(b: TimeField, x: Tensor, opts: { grid: readonly number
   const grid = opts.grid, method = opts.method ?? 'heun';
   if (!Array.isArray(grid) || grid.length < 2) throw typeError(fn, 'opts.grid', 'an array of at least two times', grid);
   if (method !== 'heun' && method !== 'euler') throw rangeError(fn, 'opts.method', "'heun' or 'euler'", method);
-  let cur = x;
-  for (let k = 0; k + 1 < grid.length; k++) {
-    const t0 = grid[k]!, t1 = grid[k + 1]!, h = t1 - t0;
-    const next = tidy(() => {
-      const f0 = b(cur, timeColumn(t0, cur));
-      const pred = add(cur, mul(f0, h));
-      if (method === 'euler') return pred;
-      const f1 = b(pred, timeColumn(t1, cur));
-      return add(cur, mul(add(f0, f1), h / 2));
-    });
-    if (cur !== x) cur.dispose();
-    cur = next;
-  }
-  return cur;
+  return odeSolve({ method, x0: x, grid, drift: (y, t) => b(y, timeColumn(t, y)) });
 }
 
 /**
@@ -207,28 +194,18 @@ export function sampleSDE(
   if (!Array.isArray(grid) || grid.length < 2) throw typeError(fn, 'opts.grid', 'an array of at least two times', grid);
   checkFinite(fn, 'opts.eps', opts.eps);
   if (opts.eps < 0) throw rangeError(fn, 'opts.eps', 'ε ≥ 0', opts.eps);
-  const [n, d] = x.shape as [number, number];
-  const eps = opts.eps, s = opts.stream ?? interpolantStream(0);
-  let cur = x;
-  for (let k = 0; k + 1 < grid.length; k++) {
-    const t0 = grid[k]!, h = grid[k + 1]! - t0, dir = Math.sign(h);
-    const g = interp.gamma(t0);
-    if (eps > 0 && !(g > 0)) throw rangeError(fn, 'opts.grid', `times where γ(t) > 0 when ε > 0 (γ(${t0}) = ${g})`, grid[k]);
-    const next = tidy(() => {
-      const tc = timeColumn(t0, cur);
-      let drift = b(cur, tc);
-      if (eps > 0) drift = sub(drift, mul(eta(cur, tc), (dir * eps) / g)); // ± ε s = ∓ ε η/γ
-      let y = add(cur, mul(drift, h));
-      if (eps > 0) {
-        const xi = randomNormal([n, d], { seed: opts.seed, stream: s, offset: k * n * d, dtype: cur.dtype, backend: cur.backend });
-        y = add(y, mul(xi, Math.sqrt(2 * eps * Math.abs(h))));
-      }
-      return y;
-    });
-    if (cur !== x) cur.dispose();
-    cur = next;
-  }
-  return cur;
+  const eps = opts.eps, dir = Math.sign(grid[1]! - grid[0]!);
+  return sdeSolve({
+    method: 'euler-maruyama', x0: x, grid, seed: opts.seed, stream: opts.stream ?? interpolantStream(0),
+    drift: (y, t) => {
+      const tc = timeColumn(t, y);
+      if (eps === 0) return b(y, tc);
+      const g = interp.gamma(t);
+      if (!(g > 0)) throw rangeError(fn, 'opts.grid', `times where γ(t) > 0 when ε > 0 (γ(${t}) = ${g})`, t);
+      return sub(b(y, tc), mul(eta(y, tc), (dir * eps) / g)); // ± ε s = ∓ ε η/γ
+    },
+    diffusion: () => Math.sqrt(2 * eps),
+  });
 }
 
 /**

@@ -14,7 +14,7 @@
 // derived from them (PAPERS.md §8), and the schedules are not known: μ(t) = c·σ²(t) (c = ½ makes
 // log X driftless) and a geometric σ(t) are this module's choices, behind `MultiplicativeSchedule`.
 
-import { Tensor, add, checkFinite, exp, log, mul, randomNormal, rangeError, stream, sub, sum, tensor, tidy, typeError } from '../../engine.js';
+import { Tensor, add, checkFinite, exp, log, mul, rangeError, sdeSolve, stream, sub, sum, tensor, tidy, typeError } from '../../engine.js';
 
 /** The Philox stream of paper 8's noise number k: stream('paper8', k). */
 export function multiplicativeStream(k = 0): number {
@@ -84,31 +84,32 @@ export function multiplicativeDSMLoss(score: HyvarinenScore, x0: Tensor, t: Arra
 /**
  * The multiplicative (exponentiated) reverse sampler: from X at grid[0] down to grid[last]
  * (decreasing times), X ← X ⊙ exp([σ² s + 3σ²/2 − μ] h + σ √h z) with σ², μ at the step's start
- * time and h = t_k − t_{k+1} > 0. Noise of step k from (seed, stream, offset k·B·d). Every
- * sample stays positive (up to float32 under/overflow of exp).
+ * time and h = t_k − t_{k+1} > 0: the engine's sdeSolve 'log-euler-maruyama' on the reverse-time
+ * SDE. Noise of step k from (seed, stream, offset k·B·d). Every sample stays positive (up to
+ * float32 under/overflow of exp).
  */
 export function multiplicativeSample(score: HyvarinenScore, x: Tensor, opts: { grid: readonly number[]; schedule: MultiplicativeSchedule; seed: number; stream?: number }): Tensor {
   const fn = 'multiplicativeSample';
   if (!(x instanceof Tensor) || x.rank !== 2) throw typeError(fn, 'x', 'a Tensor [B, d] of positive values', x);
   const grid = opts.grid;
   if (!Array.isArray(grid) || grid.length < 2) throw typeError(fn, 'opts.grid', 'an array of at least two decreasing times', grid);
-  const [n, d] = x.shape as [number, number];
-  const st = opts.stream ?? multiplicativeStream(0);
-  let cur = x;
   for (let k = 0; k + 1 < grid.length; k++) {
-    const t = grid[k]!, h = t - grid[k + 1]!;
-    if (!(h > 0)) throw rangeError(fn, 'opts.grid', 'strictly decreasing times', `${t} then ${grid[k + 1]}`);
-    const s2 = opts.schedule.sigma2(t), mu = opts.schedule.mu(t);
-    const next = tidy(() => {
-      const sH = score(cur, tensor(new Float32Array(n).fill(t), [n, 1]));
-      const z = randomNormal([n, d], { seed: opts.seed, stream: st, offset: k * n * d, dtype: cur.dtype, backend: cur.backend });
-      const expo = add(add(mul(sH, s2 * h), (1.5 * s2 - mu) * h), mul(z, Math.sqrt(s2 * h)));
-      return mul(cur, exp(expo));
-    });
-    if (cur !== x) cur.dispose();
-    cur = next;
+    if (!(grid[k + 1]! < grid[k]!)) throw rangeError(fn, 'opts.grid', 'strictly decreasing times', `${grid[k]} then ${grid[k + 1]}`);
   }
-  return cur;
+  const n = x.shape[0]!;
+  const sch = opts.schedule;
+  // The reverse-time SDE in X: dX = X ⊙ (μ − σ²(2 + s_H)) dt + σ X dW̄ on the decreasing grid;
+  // sdeSolve's log-space scheme steps log X with Itô's correction −½σ²|dt|, which gives exactly
+  // log X ← log X + [σ² s_H + 3σ²/2 − μ] h + σ √h z with h = −dt.
+  return sdeSolve({
+    method: 'log-euler-maruyama', x0: x, grid, seed: opts.seed, stream: opts.stream ?? multiplicativeStream(0),
+    drift: (y, t) => {
+      const s2 = sch.sigma2(t);
+      const sH = score(y, tensor(new Float32Array(n).fill(t), [n, 1], { dtype: y.dtype, backend: y.backend }));
+      return mul(y, sub(sch.mu(t) - 2 * s2, mul(sH, s2)));
+    },
+    diffusion: (y, t) => mul(y, Math.sqrt(sch.sigma2(t))),
+  });
 }
 
 /**
