@@ -39,7 +39,8 @@ if [ "${1:-}" = "--prepare" ]; then
   mkdir -p /tmp/gpucheck-apt/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/gpucheck-apt'
   # shellcheck disable=SC2086
-  apt-get $o update -qq && (cd "$OUT/debs" && apt-get $o download libvulkan1 >/dev/null)
+  # The NVIDIA Vulkan ICD (libGLX_nvidia) needs libglvnd's dispatch libraries beside the loader.
+  apt-get $o update -qq && (cd "$OUT/debs" && apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 >/dev/null)
   du -b "$OUT"/* "$OUT"/*/* 2>/dev/null | sort -n | tail -n 8
   total=$(du -sb "$OUT" | cut -f1)
   echo "gpu-check: $OUT holds $((total / 1048576)) MiB (limit of what travels: 64 MiB with the repo)"
@@ -54,12 +55,13 @@ WORK=/tmp/gpucheck && mkdir -p "$WORK"
 [ -x "$WORK/node" ] || { unxz "$OUT/node.xz" "$WORK/node" && chmod +x "$WORK/node"; }
 mkdir -p "$OUT/node_modules/webgpu/dist/linux-x64"
 [ -f "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node" ] || unxz "$OUT/dawn.node.xz" "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node"
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0'; then
   for f in "$OUT"/debs/*.deb; do dpkg -x "$f" / ; done
   ldconfig || true
 fi
 NV=/usr/local/nvidia
 [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$NV/share/vulkan/icd.d/nvidia_icd.json" ] && export VK_DRIVER_FILES="$NV/share/vulkan/icd.d/nvidia_icd.json"
+[ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$NV/share/glvnd/egl_vendor.d/10_nvidia.json" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$NV/share/glvnd/egl_vendor.d/10_nvidia.json"
 [ -d "$NV/lib64" ] && export LD_LIBRARY_PATH="$NV/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
 
