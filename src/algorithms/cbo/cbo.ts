@@ -85,8 +85,8 @@ export interface CboOptions {
 /**
  * One Euler–Maruyama step of the CBO SDE for a population V [R, N, d] (paper eq. (1)):
  * V^i ← V^i − λΔt (V^i − v_α) + σ √Δt D(V^i − v_α) ξ^i, ξ ~ N(0, I), with the noise of step `k`
- * taken from (seed, stream, offset k·R·N·d). Returns the new particles and the consensus point
- * that drove the step ([R, d]).
+ * taken from (seed, stream, offset k·R·N·d) (the engine's sdeSolve, step k of its grid). Returns
+ * the new particles and the consensus point that drove the step ([R, d]).
  */
 export function cboStep(f: Objective, v: Tensor, k: number, opts: CboOptions): { particles: Tensor; consensus: Tensor } {
   const fn = 'cboStep';

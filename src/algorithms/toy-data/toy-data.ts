@@ -152,7 +152,7 @@ export function timeEmbedding(t: Tensor, frequencies = 4): Tensor {
   });
 }
 
-/** A model over a flat arena: what `trainArena` steps. */
+/** Options of `trainArena`. */
 export interface TrainOptions {
   steps: number;
   /** Adam learning rate (default 1e-3). */
