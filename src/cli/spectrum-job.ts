@@ -272,7 +272,7 @@ export function spectrumInputs(o: Pick<SpectrumOptions, 'data' | 'model'>): { [o
   const both = (f: { images: string; labels: string }) => [f.images, f.labels];
   if (d === 'default') data.push(...both(fashionMnistFiles('test', defaultDataDir())));
   else if (d === 'fashion-mnist:train' || d === 'fashion-mnist:test') data.push(...both(fashionMnistFiles(d.endsWith('train') ? 'train' : 'test', FASHION_MNIST_DIR)));
-  else if (referenceDirOf(d)) data.push(referenceDirOf(d)!);
+  else if (referenceDirOf(d)) data.push(referenceDirOf(d)!, ...both(fashionMnistFiles('train', FASHION_MNIST_DIR)));
   else if (d.includes('images-idx3')) data.push(d, d.replace('images-idx3', 'labels-idx1'));
   else data.push(d);
   const model: string[] = [];
