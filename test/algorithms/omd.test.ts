@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import { Rng, tensor } from '../../src/index.js';
-import { OptimisticOMD, OptimisticONS, QuadraticBallRegret, linearBallRegret, omdSeaExperiment, projectBallInNorm, runExperiment } from '../../src/algorithms/index.js';
+import { OptimisticOMD, OptimisticONS, QuadraticBallRegret, bestFixedPointBall, linearBallRegret, omdSeaExperiment, projectBallInNorm, runExperiment } from '../../src/algorithms/index.js';
 
 test('perfect hint: regret ≤ (2r)²/(2η) at every T; OGD (M = 0) exceeds it', (t) => {
   const R = 2, d = 4, radius = 1, eta = 0.1, T = 600;
@@ -86,4 +86,22 @@ test('optimistic ONS: the A-norm ball projection is optimal (KKT against random 
   const xh = [-(4 * 1 - 1 * 2) / det, -(2.5 * 2 - 1 * 1) / det];
   const x2 = ons.play([0, 0]); // zero hint: x_2 = x̂_2
   t.true(Math.abs(x2[0]! - xh[0]!) <= 1e-15 && Math.abs(x2[1]! - xh[1]!) <= 1e-15, `${Array.from(x2)} vs ${xh}`);
+});
+
+test('entropic OMD on the simplex: x_t ∝ x̂_t e^{−ηM_t}, x̂_{t+1} ∝ x̂_t e^{−ηg_t} in closed form', (t) => {
+  const x0 = [0.2, 0.3, 0.5], g = [1, -1, 0.5], eta = 0.3;
+  const omd = new OptimisticOMD({ x0: tensor(x0, [1, 3], { dtype: 'float64' }), geometry: 'entropic-simplex', step: { kind: 'constant', eta } });
+  const norm = (v: number[]) => { const s = v.reduce((a, b) => a + b, 0); return v.map((u) => u / s); };
+  t.deepEqual(Array.from(omd.play().dataSync()).map((v, i) => Math.abs(v - x0[i]!) <= 1e-15), [true, true, true]); // M_1 = 0
+  omd.update(tensor(g, [1, 3], { dtype: 'float64' }));
+  const xh = norm(x0.map((v, i) => v * Math.exp(-eta * g[i]!)));
+  const x2 = norm(xh.map((v, i) => v * Math.exp(-eta * g[i]!))); // hint = last gradient
+  const got = omd.play().dataSync();
+  x2.forEach((v, i) => t.true(Math.abs(got[i]! - v) <= 1e-15, `${got[i]} vs ${v}`));
+});
+
+test('bestFixedPointBall finds the quadratic closed form numerically', (t) => {
+  const S = Float64Array.of(3, -4, 0), T = 2, radius = 1; // F(x) = (T/2)‖x‖² − ⟨S, x⟩, best = Π(S/T) = (0.6, −0.8, 0)
+  const r = bestFixedPointBall((x) => ({ value: (T / 2) * x.reduce((a, v) => a + v * v, 0) - x.reduce((a, v, i) => a + v * S[i]!, 0), grad: x.map((v, i) => T * v - S[i]!) }), [0, 0, 0], radius, { L: T, iters: 50 });
+  t.true(Math.abs(r.x[0]! - 0.6) <= 1e-12 && Math.abs(r.x[1]! + 0.8) <= 1e-12 && Math.abs(r.x[2]!) <= 1e-12, `${Array.from(r.x)}`);
 });

@@ -204,3 +204,19 @@ export function linearBallRegret(played: readonly Float64Array[], grads: readonl
     return loss + radius * Math.hypot(...G);
   });
 }
+
+/**
+ * The best fixed point in hindsight for any smooth cumulative loss over a ball, numerically:
+ * projected gradient descent with step 1/L on F(x) = Σ_t f_t(x) (F's gradient supplied, host
+ * f64), from x0. Returns the point and F there; regret = Σ f_t(x_t) − value.
+ */
+export function bestFixedPointBall(valueAndGrad: (x: Float64Array) => { value: number; grad: Float64Array }, x0: ArrayLike<number>, radius: number, o: { L: number; iters: number }): { x: Float64Array; value: number } {
+  if (!(o.L > 0)) throw new RangeError(`bestFixedPointBall: expected a number > 0 for 'o.L' but received ${String(o.L)}`);
+  const proj = (v: Float64Array) => { const n = Math.hypot(...v); return n <= radius ? v : v.map((u) => (u * radius) / n); };
+  let x = proj(Float64Array.from(x0));
+  for (let k = 0; k < o.iters; k++) {
+    const { grad } = valueAndGrad(x);
+    x = proj(x.map((v, i) => v - grad[i]! / o.L));
+  }
+  return { x, value: valueAndGrad(x).value };
+}
