@@ -117,7 +117,35 @@ export const CASES: PopulationCase[] = [
 // Reserved for the samplers' rows (particles, walkers, chains as replicas of one arena): add
 // PopulationCase entries here (group 'sampler step', name, params per particle, population and
 // loop builders) and they are measured and printed with the others, R ∈ REPLICAS.
-export const SAMPLER_CASES: PopulationCase[] = [];
+/** One CBO step (paper 3) on GrandCanyon3noisy: R runs of 200 particles in d = 2 as one [R, 200, 2]
+ * population (consensus, objective and update in one pass) against R runs stepped one by one. */
+function cboCase(): PopulationCase {
+  const N = 200;
+  const start = (b: Backend, r: number, seed: number) => d.add(d.mul(d.randomNormal([r, N, 2], { seed, backend: b }), 0.5), 8);
+  return {
+    group: 'sampler step', name: `CBO step, ${N} particles × d = 2`, params: N * 2,
+    population(b, R) {
+      let v = start(b, R, 1), k = 0;
+      return {
+        run: () => { const o = d.cboStep(d.grandCanyon3noisy, v, k++, { seed: 2 }); o.consensus.dispose(); v.dispose(); v = o.particles; },
+        dispose: () => v.dispose(),
+      };
+    },
+    loop(b, R) {
+      const vs = Array.from({ length: R }, (_, r) => start(b, 1, 1 + r));
+      let k = 0;
+      return {
+        run: () => {
+          for (let r = 0; r < R; r++) { const o = d.cboStep(d.grandCanyon3noisy, vs[r]!, k, { seed: 2 }); o.consensus.dispose(); vs[r]!.dispose(); vs[r] = o.particles; }
+          k++;
+        },
+        dispose: () => d.dispose(vs),
+      };
+    },
+  };
+}
+
+export const SAMPLER_CASES: PopulationCase[] = [cboCase()];
 
 export const REPLICAS = [1, 8, 64];
 
