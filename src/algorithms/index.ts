@@ -25,3 +25,5 @@ export * from './fbm-markov/index.js';
 export * from './stochastic-neurons/index.js';
 export * from './granziol/index.js';
 export * from './sagun/index.js';
+export * from './opposing-signals/index.js';
+export * from './adadagrad/index.js';
