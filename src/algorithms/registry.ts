@@ -20,6 +20,8 @@ import { stochasticNeuronsExperiment } from './stochastic-neurons/index.js';
 import { lastIterateExperiment } from './last-iterate/index.js';
 import { hessianOutliersExperiment } from './sagun/index.js';
 import { batchHessianExperiment } from './granziol/index.js';
+import { opposingSignalsExperiment } from './opposing-signals/index.js';
+import { adaptiveBatchExperiment } from './adadagrad/index.js';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   // experiments: one line per experiment, kept in PAPERS.md order
@@ -44,6 +46,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   lastIterateExperiment,
   batchHessianExperiment,
   hessianOutliersExperiment,
+  opposingSignalsExperiment,
+  adaptiveBatchExperiment,
 ] as readonly Experiment[];
 
 /** The experiment registered under `name`, or a RangeError listing the names. */

@@ -12,7 +12,7 @@
 //   a reconstruction, so it is pluggable.
 
 import {
-  Adam, broadcastTo, fitLinear, gatherRows, mean, permutation, reshape, SGD, slq, sum, tensor, valueAndGrad,
+  Adam, broadcastTo, fitLinear, gatherRows, mean, permutation, reshape, SGD, slq, subsetIndices, sum, tensor, valueAndGrad,
 } from '../../engine.js';
 import type { LinearFit, Loss, Model, Operator, Tensor } from '../../engine.js';
 import type { HostData } from '../curvature/index.js';
@@ -52,8 +52,11 @@ export interface StableLrOptions {
   batchSize: number;
   /** Steps (default 200). */
   steps?: number;
-  /** Divergence: the minibatch loss of a replica exceeds `factor` × its initial full-data loss, or is not finite (default 2). */
+  /** Divergence: a replica's loss on the evaluation rows exceeds `factor` × the initial one, or is not finite (default 2). */
   factor?: number;
+  /** Evaluation rows (default 512; a seeded subset when fewer than n) and the steps between evaluations (default 25; also after the last step). */
+  evalRows?: number;
+  evalEvery?: number;
   seed?: number;
 }
 
@@ -69,7 +72,8 @@ export interface StableLrResult {
 /**
  * The largest non-diverging learning rate at batch size B: R = lrs.length replicas, one
  * population [R, P] from one init, the same minibatch every step, each replica its own lr
- * (Granziol et al. §6's protocol, PAPERS.md §6: loss not above 2× initial in 200 steps).
+ * (Granziol et al. §6's protocol, PAPERS.md §6: loss not above 2× initial in 200 steps; the loss
+ * on a fixed evaluation set, checked every `evalEvery` steps).
  * The replicas' losses are summed (each replica's gradient is its own mean-loss gradient).
  * @example
  * const r = await stableLearningRates(net, softmaxCrossEntropy, init, data, { optimizer: 'sgd', lrs, batchSize: 64 });
@@ -101,10 +105,17 @@ export async function stableLearningRates(model: Model, loss: Loss, init: Tensor
   const rows = new Float32Array(R * P);
   for (let r = 0; r < R; r++) rows.set(host, r * P);
   const arena = tensor(rows, [R, P], like);
-  const full = batch(null);
-  const l0 = perReplica(arena, full.x, full.y, n);
-  const initialLoss = (await l0.data())[0]!;
-  l0.dispose(); full.x.dispose(); full.y.dispose();
+  // Divergence is judged on a fixed evaluation set (seeded rows, the same for every replica and
+  // every check), not on the minibatch: at B = 16 one batch's loss can exceed 2× the mean by noise.
+  const evalCount = Math.min(n, opts.evalRows ?? 512), evalEvery = opts.evalEvery ?? 25;
+  const evalSet = batch(evalCount === n ? null : subsetIndices(n, evalCount, opts.seed ?? 0, 1 << 20));
+  const evalLoss = async () => {
+    const l = perReplica(arena, evalSet.x, evalSet.y, evalCount);
+    const v = await l.data();
+    l.dispose();
+    return v;
+  };
+  const initialLoss = (await evalLoss())[0]!;
   const opt = opts.optimizer === 'adam' ? new Adam(arena, { lr: [...opts.lrs] }) : new SGD(arena, { lr: [...opts.lrs] });
   const f = valueAndGrad((p: Tensor, x: Tensor, y: Tensor, m: number) => sum(perReplica(p, x, y, m)));
   const divergedAt = new Array<number>(R).fill(0);
@@ -115,25 +126,18 @@ export async function stableLearningRates(model: Model, loss: Loss, init: Tensor
       const j = t % perEpoch;
       if (j === 0) order = permutation(n, opts.seed ?? 0, Math.floor(t / perEpoch));
       const b = batch(order!.subarray(j * B, (j + 1) * B));
-      // The losses before this step's update (at the iterate after step t): recorded per replica.
-      const ls = perReplica(arena, b.x, b.y, B);
-      const lv = await ls.data();
-      ls.dispose();
-      for (let r = 0; r < R; r++) {
-        if (divergedAt[r] === 0 && !(lv[r]! <= factor * initialLoss)) divergedAt[r] = t === 0 ? 1 : t;
-      }
       const { value, grad } = f(arena, b.x, b.y, B);
       opt.step(grad);
       value.dispose(); grad.dispose(); b.x.dispose(); b.y.dispose();
+      if ((t + 1) % evalEvery === 0 || t + 1 === steps) {
+        const lv = await evalLoss();
+        for (let r = 0; r < R; r++) if (divergedAt[r] === 0 && !(lv[r]! <= factor * initialLoss)) divergedAt[r] = t + 1;
+      }
     }
-    const b = batch(order!.subarray(0, B));
-    const ls = perReplica(arena, b.x, b.y, B);
-    const lv = await ls.data();
-    ls.dispose(); b.x.dispose(); b.y.dispose();
-    for (let r = 0; r < R; r++) if (divergedAt[r] === 0 && !(lv[r]! <= factor * initialLoss)) divergedAt[r] = steps;
   } finally {
     opt.dispose();
     arena.dispose();
+    evalSet.x.dispose(); evalSet.y.dispose();
   }
   const diverged = divergedAt.map((s) => s > 0);
   let stableLr = 0;
