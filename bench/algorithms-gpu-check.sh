@@ -8,7 +8,7 @@
 #   bash bench/algorithms-gpu-check.sh             there, from the repo root, with .gpualg/ beside it
 #
 # What travels (.gpualg/, ~30 MiB): Node's binary and dawn.node (xz), the `webgpu` package's
-# index.js, the Vulkan loader (.deb), and one ES module bundled by esbuild from the three test
+# index.js, the Vulkan loader and glvnd (.deb), and one ES module bundled by esbuild from the three test
 # files (with bench/ava-shim.ts standing in for ava) and the bench family. kernels/ is read from
 # the repo. The NVIDIA Vulkan driver comes from the machine (/usr/local/nvidia).
 set -euo pipefail
@@ -36,7 +36,7 @@ if [ "${1:-}" = "--prepare" ]; then
   mkdir -p /tmp/gpualg-apt/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/gpualg-apt'
   # shellcheck disable=SC2086
-  apt-get $o update -qq && (cd "$OUT/debs" && apt-get $o download libvulkan1 >/dev/null)
+  apt-get $o update -qq && (cd "$OUT/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
   echo "algorithms-gpu-check: $OUT holds $(( $(du -sb "$OUT" | cut -f1) / 1048576 )) MiB"
   exit 0
 fi
@@ -47,7 +47,8 @@ WORK=/tmp/gpualg && mkdir -p "$WORK"
 [ -x "$WORK/node" ] || { unxz "$OUT/node.xz" "$WORK/node" && chmod +x "$WORK/node"; }
 mkdir -p "$OUT/node_modules/webgpu/dist/linux-x64"
 [ -f "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node" ] || unxz "$OUT/dawn.node.xz" "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node"
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then for f in "$OUT"/debs/*.deb; do dpkg -x "$f" /; done; ldconfig || true; fi
+# The Vulkan loader and glvnd (libGLX_nvidia, which holds NVIDIA's Vulkan driver, needs libGLdispatch).
+for f in "$OUT"/debs/*.deb; do dpkg -x "$f" /; done; ldconfig || true
 NV=/usr/local/nvidia
 [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$NV/share/vulkan/icd.d/nvidia_icd.json" ] && export VK_DRIVER_FILES="$NV/share/vulkan/icd.d/nvidia_icd.json"
 [ -d "$NV/lib64" ] && export LD_LIBRARY_PATH="$NV/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
