@@ -6,9 +6,17 @@
 // 0.3.21 reaches 94–103 GFLOP/s on one thread and 172–206 on two for the MLP shapes, and
 // 45–50 for N = 10 (issue 2). `--backend webgpu` runs the same shapes through the WGSL
 // kernels (bench/webgpu.bench.ts; `npm run bench -- webgpu` adds read-back and tfjs-webgpu).
+//
+// Peer, same run (cpu): OpenBLAS through Debian's python3-numpy (bench/peers/peer.py, a child
+// process with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; its header line names the OpenBLAS
+// kernel), `np.matmul(op(A), op(B), out=C)` on the same shapes and transposes (a transposed
+// operand is a transposed view: numpy passes the flag to sgemm, no copy), on the same thread
+// count. Each case is measured descent, numpy, descent, numpy; `ratio` is descent's GFLOP/s
+// over numpy's, one per round. `--no-peers` (or DESCENT_BENCH_PEERS=0) leaves the peer out.
 
 import { loadNative } from '../src/backend/cpu/load.js';
 import { uniform } from '../src/random.js';
+import { Peer } from './peers/peer.js';
 import type { BenchCase, BenchFamily } from './run.js';
 import { webgpuMatmulCases } from './webgpu.bench.js';
 
@@ -19,15 +27,32 @@ export const MLP: [number, number, number][] = [
 ];
 const TRANSPOSES = ['nn', 'nt', 'tn', 'tt'] as const;
 
+let peer: Promise<Peer | string> | null = null;
+let peerReady: Peer | null = null;
+const peersWanted = () => !process.argv.includes('--no-peers') && process.env.DESCENT_BENCH_PEERS !== '0';
+
 const family: BenchFamily = {
   family: 'matmul',
   unit: 'GFLOP/s',
   backends: ['cpu', 'webgpu'],
   threaded: true,
-  cases({ backend, threads, quick }) {
+  peerName: () => (peerReady ? `OpenBLAS via numpy: ${peerReady.describe()}` : null),
+  done() {
+    peerReady?.close();
+    peerReady = null;
+    peer = null;
+  },
+  async cases({ backend, threads, quick }) {
     // The GPU has no thread pool: run its cases once, on the first thread count.
     if (backend === 'webgpu') return threads === firstThreads(threads) ? webgpuMatmulCases(quick) : [];
     const native = loadNative();
+    if (peersWanted() && !peer) {
+      peer = Peer.start();
+      const p = await peer;
+      if (typeof p === 'string') console.log(`matmul peer skipped: ${p}`);
+      else peerReady = p;
+    }
+    if (peerReady) await peerReady.request({ op: 'threads', n: threads });
     const shapes: [number, number, number][] = [
       ...SQUARES.filter((s) => !quick || s <= 512).map((s): [number, number, number] => [s, s, s]),
       ...MLP,
@@ -44,6 +69,7 @@ const family: BenchFamily = {
           work: flops,
           maxTime: quick ? 0.3 : flops > 4e9 ? 1.5 : 0.8,
           run: () => native.sgemm(a, 0, 0, transA, b, 0, 0, transB, c, 1, m, n, k, null, 0, 0),
+          ...(peerReady ? { peer: ((p: Peer) => () => p.times({ op: 'matmul', m, k, n, tr, reps: 1000, max_time: (quick ? 0.3 : flops > 4e9 ? 1.5 : 0.8) / 2 }))(peerReady) } : {}),
         });
       }
     }

@@ -68,6 +68,12 @@ export interface BenchCase {
   dispose?(): void;
   /** Seconds of sampling (default 1). */
   maxTime?: number;
+  /**
+   * The same work by a peer library (e.g. OpenBLAS through numpy): seconds of each of its runs.
+   * The runner interleaves descent's samples with the peer's (descent, peer, descent, peer)
+   * and prints both medians and the descent/peer throughput ratio of each round.
+   */
+  peer?: () => Promise<number[]>;
 }
 
 export interface BenchContext {
@@ -83,6 +89,10 @@ export interface BenchFamily {
   backends: readonly string[];
   threaded: boolean;
   cases(ctx: BenchContext): BenchCase[] | Promise<BenchCase[]>;
+  /** Called once after the family's last case (e.g. to stop a peer process). */
+  done?(): void;
+  /** The peer's name for the table's header, when the cases have `peer`. */
+  peerName?: () => string | null;
 }
 
 interface BenchModule {
@@ -151,20 +161,43 @@ async function runFamily(fam: BenchFamily, opts: { backend?: string; threads: nu
       if (one && peaks.fma < 0.75 * threads * one.fma) {
         console.log(`  note: ${threads} threads reach only ${fmt(peaks.fma / one.fma)}× the 1-thread FMA peak: other processes are using the cores, so these figures understate the kernels`);
       }
-      console.log(`${'kernel'.padEnd(16)} ${'shape'.padEnd(16)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  ${fam.unit.padEnd(7)} % peak`);
       const cases = (await fam.cases({ backend, threads: fam.threaded ? threads : 0, quick: opts.quick }))
         .filter((c) => !opts.filter || opts.filter.test(`${c.kernel} ${c.shape}`));
+      const peerName = fam.peerName?.() ?? null;
+      if (peerName) console.log(`peer: ${peerName}; each case measured descent, peer, descent, peer (ratio = descent / peer throughput, per round)`);
+      console.log(`${'kernel'.padEnd(16)} ${'shape'.padEnd(16)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  ${fam.unit.padEnd(7)} % peak${peerName ? '    peer  ratio (rounds)' : ''}`);
       for (const c of cases) {
-        const s = await measure(c);
+        let s: Stats;
+        let extra = '';
+        const peerCols: Record<string, unknown> = {};
+        if (c.peer && peerName) {
+          const half = { ...c, maxTime: (c.maxTime ?? 1) / 2 };
+          const d1 = await measure(half);
+          const p1 = c.work / median(await c.peer()) / 1e9;
+          const d2 = await measure(half);
+          const p2 = c.work / median(await c.peer()) / 1e9;
+          s = { median: (d1.median + d2.median) / 2, min: Math.min(d1.min, d2.min), max: Math.max(d1.max, d2.max) };
+          const ratios = [d1.median / p1, d2.median / p2];
+          extra = ` ${fmt((p1 + p2) / 2).padStart(7)}  ${ratios.map((r) => r.toFixed(2)).join(' ')}`;
+          Object.assign(peerCols, { peer: peerName, peerMedian: (p1 + p2) / 2, ratios });
+        } else {
+          s = await measure(c);
+        }
         c.dispose?.();
-        console.log(`${c.kernel.padEnd(16)} ${c.shape.padEnd(16)} ${fmt(s.median).padStart(8)} ${fmt(s.min).padStart(8)} ${fmt(s.max).padStart(8)}  ${fam.unit.padEnd(7)} ${((100 * s.median) / peak).toFixed(0).padStart(4)}%`);
-        rows.push({ kernel: c.kernel, backend, shape: c.shape, threads: fam.threaded ? threads : 0, ...s, unit: fam.unit, peak, ...meta });
+        console.log(`${c.kernel.padEnd(16)} ${c.shape.padEnd(16)} ${fmt(s.median).padStart(8)} ${fmt(s.min).padStart(8)} ${fmt(s.max).padStart(8)}  ${fam.unit.padEnd(7)} ${((100 * s.median) / peak).toFixed(0).padStart(4)}%${extra}`);
+        rows.push({ kernel: c.kernel, backend, shape: c.shape, threads: fam.threaded ? threads : 0, ...s, unit: fam.unit, peak, ...peerCols, ...meta });
       }
     }
   } finally {
     native.setThreads(before);
+    fam.done?.();
   }
   return rows;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 export async function main(argv: string[]): Promise<BenchRow[]> {
