@@ -38,6 +38,7 @@ export { lgamma, digamma, erf, erfc, incompleteGamma, gammaP, gammaQ, gammaPDeri
 export type { IncompleteGamma } from './special/index.js';
 export { MLP, linearRegression, logisticRegression, softmaxRegression, mlpFromWeights } from './nn/mlp.js';
 export type { Activation, LayerWeights, MLPOptions, MlpWeightsLike } from './nn/mlp.js';
+export { ACTIVATIONS, isActivation } from './ops/activations.js';
 export { mlpLayer, mlpFeatures } from './nn/features.js';
 export { ParamLayout } from './nn/layout.js';
 export type { ParamInfo, Range as ParamRange } from './nn/layout.js';
