@@ -10,8 +10,12 @@
 // gradient adds 2N·Σa_l (weights) + 2N·Σ_{l≥2}a_l (inputs); a Hessian product (R-operator:
 // tangents of the forward and backward passes) 4N·a_1 + 12N·Σ_{l≥2}a_l; a GGN product
 // (Jv, then Jᵀu) 2N·a_1 + 4N·Σ_{l≥2}a_l + 2N·Σa_l + 2N·Σ_{l≥2}a_l.
-// PyTorch 1.13 on this machine, 2 threads (issue 3): loss+gradient 22 ms, HVP recomputing the
-// graph 49 ms, HVP reusing the gradient graph 32 ms; the target for hvp.reuse is ≤ 0.7 × 32 ms.
+// Peer, same run: PyTorch (Debian's python3-torch, bench/peers/peer.py) on the same problem,
+// weights, data and v0, same thread count: loss + gradient (torch.autograd.grad), the HVP by
+// double backward recomputing the graph (hvp.fresh), and reusing the gradient graph kept with
+// create_graph=True (hvp.reuse: autograd.grad(g, params, v, retain_graph=True)). Each case is
+// sampled descent, torch, descent, torch; `ratio` = descent ms / torch ms per round (issue 17's
+// target for hvp.reuse: ≤ 0.7 in every run). `--no-peers` leaves PyTorch out.
 //
 // Run: `npm run bench -- hvp [--threads 1,2] [--repeat R] [--json FILE]` or
 // `npx tsx bench/hvp.bench.ts` with the same options. Rows (bench/run.ts's BenchRow): median,
@@ -23,9 +27,11 @@ import { parseArgs } from 'node:util';
 import * as d from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { createCpuBackend, getThreads, setThreads } from '../src/backend/cpu/index.js';
+import { Peer, median as med, writeProblem } from './peers/peer.js';
 import type { BenchRow } from './run.js';
 
-const PYTORCH_MS: Record<string, number> = { 'hvp.loss+grad': 22, 'hvp.fresh': 48.8, 'hvp.reuse': 32.1 };
+/** descent's case → the peer's 'hvp' kind. */
+const TORCH_KIND: Record<string, string> = { 'hvp.loss+grad': 'grad', 'hvp.fresh': 'fresh', 'hvp.reuse': 'reuse' };
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -44,7 +50,7 @@ function sample(repeat: number, run: () => Tensor): number[] {
 }
 
 export async function run(argv: string[] = []): Promise<BenchRow[]> {
-  const { values } = parseArgs({ args: argv, strict: false, options: { threads: { type: 'string' }, repeat: { type: 'string' }, json: { type: 'string' }, quick: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, strict: false, options: { threads: { type: 'string' }, repeat: { type: 'string' }, json: { type: 'string' }, quick: { type: 'boolean' }, 'no-peers': { type: 'boolean' } } });
   const threadList = typeof values.threads === 'string' ? values.threads.split(',').map(Number) : [1, 2];
   for (const t of threadList) {
     if (!Number.isInteger(t) || t < 1) throw new RangeError(`hvp bench: expected thread counts like 1,2 for '--threads' but received '${String(values.threads)}'`);
@@ -67,16 +73,29 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
   const hvpFlops = 4 * N * a[0]! + 12 * N * restA;
   const ggnFlops = 2 * N * a[0]! + 4 * N * restA + 2 * N * sumA + 2 * N * restA;
 
+  let torch: Peer | null = null;
+  if (values['no-peers'] !== true) {
+    const p = await Peer.start({ torch: true });
+    if (typeof p === 'string') {
+      console.log(`hvp: PyTorch peer skipped: ${p}`);
+    } else {
+      torch = p;
+      const dir = writeProblem({ widths: ref.widths, x: ref.x, y: ref.y, n: ref.n, flat: ref.flat, v0: ref.v0 }, 'hvp');
+      const r = await torch.request({ op: 'problem', dir });
+      console.log(`hvp peer: PyTorch, ${torch.describe()}; loss ${(r.loss as number).toFixed(6)}, v0·H·v0 = ${(r.vHv as number).toExponential(6)}`);
+    }
+  }
   const rows: BenchRow[] = [];
   const before = getThreads();
   try {
     for (const threads of threadList) {
       setThreads(threads);
+      if (torch) await torch.request({ op: 'threads', n: threads });
       const H = d.hessianOperator(f, params);
       const G = d.ggnOperator((p) => model.apply(p, x), (z) => d.softmaxCrossEntropy(z, y), params);
       const vHv = d.tidy(() => d.dot(v0, H.apply(v0)).dataSync()[0]!);
       console.log(`\nhvp · cpu · ${threads} thread${threads === 1 ? '' : 's'} · v0·H·v0 = ${vHv.toExponential(6)} (float64 reference ${ref.expected.v0_H_v0.toExponential(6)})`);
-      console.log(`${'kernel'.padEnd(16)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  ms   GFLOP/s  PyTorch (2 threads)`);
+      console.log(`${'kernel'.padEnd(16)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  ms   GFLOP/s${torch ? '  torch ms  ratio (rounds: descent ms / torch ms)' : ''}`);
       const cases: [string, number, number, () => Tensor][] = [
         ['hvp.loss+grad', gradFlops, repeat, () => d.valueAndGrad(f)(params).grad],
         ['hvp.fresh', gradFlops + hvpFlops, repeat, () => d.hvp(f, params, v0)],
@@ -85,21 +104,39 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
         ['ggn.reuse', ggnFlops, repeat, () => G.apply(v0)],
       ];
       for (const [kernel, flops, reps, body] of cases) {
-        const t = sample(reps, body);
+        const kind = TORCH_KIND[kernel];
+        let t: number[];
+        let peer: Record<string, unknown> = {};
+        let note = '';
+        if (torch && kind) {
+          // Interleaved: descent, torch, descent, torch (half the repeats each time).
+          const half = Math.max(3, Math.ceil(reps / 2));
+          const d1 = sample(half, body);
+          const p1 = (await torch.times({ op: 'hvp', kind, reps: half })).map((s) => 1e3 * s);
+          const d2 = sample(half, body);
+          const p2 = (await torch.times({ op: 'hvp', kind, reps: half })).map((s) => 1e3 * s);
+          t = [...d1, ...d2].sort((a, b) => a - b);
+          const ratios = [med(d1) / med(p1), med(d2) / med(p2)];
+          const torchMs = med([...p1, ...p2]);
+          peer = { pytorch: torchMs, pytorchMin: Math.min(...p1, ...p2), ratios, ratio: percentile(t, 0.5) / torchMs };
+          note = `${torchMs.toFixed(1).padStart(8)}  ${(percentile(t, 0.5) / torchMs).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`;
+        } else {
+          t = sample(reps, body);
+        }
         const median = percentile(t, 0.5);
-        const torch = PYTORCH_MS[kernel];
         const row: BenchRow = {
           kernel, backend: 'cpu', shape: `mlp-fmnist-init n=${n} rows=${N}`, threads,
-          median, min: t[0]!, max: t.at(-1)!, unit: 'ms', gflops: flops / median / 1e6, ...(torch ? { pytorch: torch } : {}),
+          median, min: t[0]!, max: t.at(-1)!, unit: 'ms', gflops: flops / median / 1e6, ...peer,
         };
         rows.push(row);
-        console.log(`${kernel.padEnd(16)} ${median.toFixed(1).padStart(8)} ${t[0]!.toFixed(1).padStart(8)} ${t.at(-1)!.toFixed(1).padStart(8)}  ms ${(flops / median / 1e6).toFixed(0).padStart(8)}  ${torch ? `${torch} ms` : ''}`);
+        console.log(`${kernel.padEnd(16)} ${median.toFixed(1).padStart(8)} ${t[0]!.toFixed(1).padStart(8)} ${t.at(-1)!.toFixed(1).padStart(8)}  ms ${(flops / median / 1e6).toFixed(0).padStart(8)}  ${note}`);
       }
       H.dispose();
       G.dispose();
     }
   } finally {
     setThreads(before);
+    torch?.close();
   }
   if (typeof values.json === 'string') writeFileSync(values.json, JSON.stringify(rows, null, 1));
   return rows;
