@@ -6,7 +6,8 @@
 #   - cmake, g++, make, python3 (python3 for node-gyp, the fallback addon build),
 #   - libvulkan1 and mesa-vulkan-drivers from bookworm-backports (Debian 12's own Mesa 22.3 is
 #     too old for Dawn: no adapter; the backports Mesa gives lavapipe, a software Vulkan device),
-#   - dataset-fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist/).
+#   - dataset-fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist/),
+#   - redis-server (descent worker / --redis; the tests start their own servers, none runs as a service).
 # The backports entry is derived from the machine's own Debian sources (deb822
 # /etc/apt/sources.list.d/debian.sources, or one-line /etc/apt/sources.list): the same URIs,
 # components and keyring as the bookworm entry, with suite bookworm-backports. No mirror host
@@ -91,7 +92,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends cmake g++ make python3 dataset-fashion-mnist
+apt-get install -y -q --no-install-recommends redis-server
 apt-get install -y -q --no-install-recommends -t "$BACKPORTS" libvulkan1 mesa-vulkan-drivers
 
 echo "setup-system.sh: installed:"
-dpkg-query -W -f='  ${Package} ${Version}\n' cmake g++ make python3 libvulkan1 mesa-vulkan-drivers dataset-fashion-mnist
+dpkg-query -W -f='  ${Package} ${Version}\n' cmake g++ make python3 libvulkan1 mesa-vulkan-drivers dataset-fashion-mnist redis-server
