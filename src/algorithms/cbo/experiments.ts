@@ -66,7 +66,7 @@ export const cboExperiment = defineExperiment({
     success: 0.25,
   },
   quick: { gdSteps: 300 },
-  seconds: { full: 203, quick: 10 },
+  seconds: { full: 77, quick: 10 },
   async run(s, ctx) {
     const seed = ctx.seed;
     const prox = await ctx.stage('prox', () => proxConsensusCheck({ x: s.proxX as number[], sigma: s.proxSigma, a: s.proxA, alpha: s.proxAlpha, samples: s.proxSamples, seed }));
