@@ -10,6 +10,12 @@
 // (./peaks.ts, same thread count), a buffer-to-buffer copy of 10M floats on webgpu.
 // Issue 4's target: Adam on 10M parameters in ≤ 10 ms with 2 threads (≥ 85% of bandwidth).
 //
+// Peer, same run (cpu): torch.optim.Adam (Debian's python3-torch, defaults: lr 1e-3, the
+// single-tensor CPU path of torch 1.13; bench/peers/peer.py) on a 10M-parameter tensor, same
+// thread count, measured after descent's Adam P=10M row and again after a second descent
+// measurement (descent, torch, descent, torch): ratio = descent ms / torch ms per round.
+// `--no-peers` leaves it out.
+//
 // Run: `npm run bench -- optim [--threads 1,2] [--backend cpu,webgpu] [--repeat N]
 // [--quick] [--filter REGEX] [--json FILE]` or `npx tsx bench/optim.bench.ts …`. JSON rows:
 // { kernel, backend, shape, threads, median, min, max (GB/s), unit, msMedian, msMin,
@@ -23,6 +29,7 @@ import { initBackend } from '../src/backend/backend.js';
 import { getThreads, setThreads } from '../src/backend/cpu/index.js';
 import { createOptimizer } from '../src/optim/index.js';
 import { measurePeaks } from './peaks.js';
+import { Peer, median as med } from './peers/peer.js';
 import type { BenchRow } from './run.js';
 
 export type { BenchRow };
@@ -102,7 +109,7 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
     args: argv, strict: false,
     options: {
       repeat: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, quick: { type: 'boolean' },
-      filter: { type: 'string' }, json: { type: 'string' },
+      filter: { type: 'string' }, json: { type: 'string' }, 'no-peers': { type: 'boolean' },
     },
   });
   const quick = values.quick === true;
@@ -134,15 +141,38 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
   if (want.includes('cpu')) {
     const b = await initBackend('cpu');
     const before = getThreads();
+    let torch: Peer | null = null;
+    if (values['no-peers'] !== true) {
+      const p = await Peer.start({ torch: true });
+      if (typeof p === 'string') console.log(`optim: torch.optim.Adam peer skipped: ${p}`);
+      else torch = p;
+    }
     try {
       for (const th of threadCounts) {
         setThreads(th);
         const peaks = measurePeaks(quick);
         console.log(`\noptim · cpu · ${th} thread${th === 1 ? '' : 's'} · STREAM triad ${fmt(peaks.triad)} GB/s, copy ${fmt(peaks.copy)} GB/s (measured)`);
         await table(b, th, peaks.triad, 'STREAM triad');
+        if (torch) {
+          await torch.request({ op: 'threads', n: th });
+          const n = shapes[0]!.shape[0]!;
+          const adam = CASES.find((c) => c.name === 'Adam')!;
+          const d1 = await timeStep(b, adam, [n], repeat);
+          const p1 = (await torch.times({ op: 'adam', n, reps: repeat })).map((s) => 1e3 * s);
+          const d2 = await timeStep(b, adam, [n], repeat);
+          const p2 = (await torch.times({ op: 'adam', n, reps: repeat })).map((s) => 1e3 * s);
+          const ratios = [med(d1) / med(p1), med(d2) / med(p2)];
+          const dm = med([...d1, ...d2]), pm = med([...p1, ...p2]);
+          console.log(`Adam vs torch.optim.Adam (${torch.describe().split(',').slice(0, 2).join(',')}), ${shapes[0]!.label}: descent ${dm.toFixed(2)} ms, torch ${pm.toFixed(2)} ms, ratio ${(dm / pm).toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+          rows.push({
+            kernel: 'optim Adam vs torch', backend: 'cpu', shape: shapes[0]!.label, threads: th, median: dm, min: Math.min(...d1, ...d2), max: Math.max(...d1, ...d2), unit: 'ms',
+            pytorch: pm, ratio: dm / pm, ratios,
+          });
+        }
       }
     } finally {
       setThreads(before);
+      torch?.close();
     }
   }
   if (want.includes('webgpu')) {
