@@ -284,6 +284,24 @@ test.serial('each input changed between runs: refused, naming the input (also wi
   tally.skipped.push("train's data inputs (the embedded data set in descent's data/ folder is fingerprinted too, but changing it would change the package)");
 });
 
+test.serial('descent run killed between stages: the same command ends with the uninterrupted result', async (t) => {
+  const RUN = ['run', 'diffgrad', '--quick', '--set', 'epochs=1', '--set', 'trainRows=400', '--set', 'testRows=200', '--set', 'replicas=1', '--set', 'hidden=[8]', '--quiet'];
+  const answer = (out: string) => {
+    const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Record<string, unknown>;
+    return { metrics: r.metrics, series: r.series, checks: r.checks, settings: r.settings };
+  };
+  const ref = await cli([...RUN, '--out', join(root, 'run-ref')]);
+  t.is(ref.code, 0, ref.err);
+  // Operations: the manifest at open (1) and start (2), a stage file and a commit per stage (3–10: exact-steps, then one
+  // training stage per optimizer), the outputs (11–13): a kill at 5–9 lands after the first stage.
+  const at = 5 + new Rng(11, 3).int(5);
+  const out = join(root, 'run-kill');
+  const r = await child([...RUN, '--out', out], { DESCENT_FAULT_KILL_AT: String(at) }).done;
+  t.log(`run killed before file operation ${at}: ${r.signal ?? `exit ${r.code}`}`);
+  expectRecovery(t, `run resumed after a kill at operation ${at}`, await cli([...RUN, '--out', out]), () => answer(out), answer(join(root, 'run-ref')));
+  t.deepEqual(tempFiles(out), []);
+});
+
 test.serial('two jobs on one --out: the second is refused while the first runs; the first finishes right', async (t) => {
   const out = join(root, 'two-jobs');
   const first = child([...SPECTRUM, '--out', out]);
