@@ -21,7 +21,7 @@ export * from './curvature/index.js';
 export * from './afa/index.js';
 export * from './interpolants/index.js';
 export * from './toy-data/index.js';
-export * from './fbm-markov/index.js';
+export * from './bsvrb/index.js';
 export * from './stochastic-neurons/index.js';
 export * from './granziol/index.js';
 export * from './sagun/index.js';

@@ -15,7 +15,7 @@ import { omdSeaExperiment } from './omd/index.js';
 import { diffgradExperiment } from './diffgrad/index.js';
 import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
-import { fbmMarkovExperiment } from './fbm-markov/index.js';
+import { bsvrbExperiment } from './bsvrb/index.js';
 import { stochasticNeuronsExperiment } from './stochastic-neurons/index.js';
 import { lastIterateExperiment } from './last-iterate/index.js';
 import { hessianOutliersExperiment } from './sagun/index.js';
@@ -40,6 +40,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedauQuadraticExperiment,
   fedauFmnistExperiment,
   compositionalNllExperiment,
+  bsvrbExperiment,
   fbmMarkovExperiment,
   aggregateResponsesExperiment,
   stochasticNeuronsExperiment,
