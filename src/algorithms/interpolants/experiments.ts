@@ -122,7 +122,7 @@ export const interpolantsExperiment = defineExperiment({
     samples: 2000, sampleSteps: 100, eps: 0.5, tMin: 0.001, floorPairs: 5,
   },
   quick: { trainSteps: 200, samples: 400, sampleSteps: 40, floorPairs: 3 },
-  seconds: { full: 283, quick: 17 },
+  seconds: { full: 115, quick: 17 },
   async run(s, ctx) {
     const seed = ctx.seed, d = 2;
     const m = s.gaussMean as number[];
