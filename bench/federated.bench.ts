@@ -2,13 +2,17 @@
 // a Fashion-MNIST MLP (784-128-10, minibatch 32 per client), three ways, in the same run:
 //
 //   population  descent, the N clients as one arena [N, P]: one batched forward/backward and one
-//               fused SGD step per local step (MlpClients.train with N tasks);
-//   one-by-one  descent, the same clients stepped one after another (N train calls of 1 task);
+//               fused SGD step per local step, and the mean of the end models reduced on the
+//               backend (MlpClients.reduce with N tasks, what runRounds does);
+//   one-by-one  descent, the same clients stepped one after another (N train calls of 1 task),
+//               their end models summed on the host;
 //   torch       PyTorch (Debian's python3-torch, /usr/bin/python3), a Python loop over clients as
-//               Flower-style simulations run it (bench/peers/federated_torch.py), same thread count.
+//               Flower-style simulations run it, summing the end models (bench/peers/
+//               federated_torch.py), same thread count.
 //
-// Each time is the wall clock of a whole round (starting models in, end models out), median of
-// --repeat rounds after one warm-up round. Target: population ≥ 3× the PyTorch loop at N = 100.
+// Each time is the wall clock of a whole round (the start model in, the round's mean of the end
+// models out), median of --repeat rounds after one warm-up round. Target: population ≥ 3× the
+// PyTorch loop at N = 100.
 //
 // Run: `npm run bench -- federated [--repeat K] [--clients 10,100] [--threads T] [--quick] [--json FILE]`
 // or `npx tsx bench/federated.bench.ts …`. Rows: kernel federated.round.{population,one-by-one,torch},
@@ -65,14 +69,18 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
     for (const N of Ns) {
       const partition = Array.from({ length: N }, (_, i) => Int32Array.from({ length: PER_CLIENT }, (_, k) => i * PER_CLIENT + k));
       const trainer = new d.MlpClients({ model, data, partition, localSteps: STEPS, batchSize: BATCH, lr: LR, stream: d.stream('paper11', 3) });
-      const starts = new Float64Array(N * model.size);
-      for (let i = 0; i < N; i++) starts.set(x0, i * model.size);
       let round = 0;
       const tasks = () => Array.from({ length: N }, (_, c) => ({ client: c, round, version: round }));
-      const pop = await timeRounds(repeat, async () => { round++; return trainer.train(starts, tasks(), 0); });
+      const w = new Float64Array(N).fill(1 / N);
+      const pop = await timeRounds(repeat, async () => { round++; return trainer.reduce(x0, tasks(), 0, w); });
       const one = await timeRounds(repeat, async () => {
         round++;
-        for (const t of tasks()) await trainer.train(x0, [t], 0);
+        const acc = new Float64Array(model.size);
+        for (const t of tasks()) {
+          const end = await trainer.train(x0, [t], 0);
+          for (let k = 0; k < acc.length; k++) acc[k]! += end[k]! / N;
+        }
+        return acc;
       });
       const mk = (kernel: string, times: number[], extra: Record<string, unknown> = {}): BenchRow => ({ kernel, backend: 'cpu', shape: `N=${N}`, threads, ...stats(times), unit: 's', ...extra });
       const rp = mk('federated.round.population', pop), ro = mk('federated.round.one-by-one', one);

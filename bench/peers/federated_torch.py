@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer of bench/federated.bench.ts: one federated round as Flower-style simulations run it,
 a Python loop over clients, each loading the global weights into one nn.Module, taking `steps`
-SGD steps on minibatches of its own data, and handing back its weights as a flat vector.
+SGD steps on minibatches of its own data, and adding its weights (flat) into the round's mean.
 
 Run by the bench with Debian's /usr/bin/python3 and python3-torch (apt-get install python3-torch):
   /usr/bin/python3 bench/peers/federated_torch.py --data FILE --rows R --clients N --per 300 --steps 5 \
@@ -43,7 +43,8 @@ def main():
     gen = torch.Generator().manual_seed(1)
 
     def one_round():
-        ends = []
+        # FedAvg's aggregate of the round: the mean of the clients' end models.
+        acc = torch.zeros_like(global_w)
         for cx, cy in shards:
             torch.nn.utils.vector_to_parameters(global_w, model.parameters())
             opt = torch.optim.SGD(model.parameters(), lr=a.lr)
@@ -53,8 +54,8 @@ def main():
                 loss = loss_fn(model(cx[idx]), cy[idx])
                 loss.backward()
                 opt.step()
-            ends.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone())
-        return ends
+            acc.add_(torch.nn.utils.parameters_to_vector(model.parameters()).detach(), alpha=1.0 / len(shards))
+        return acc
 
     one_round()  # warm-up
     secs = []

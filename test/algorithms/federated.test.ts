@@ -205,3 +205,21 @@ test('dirichletPartition: every row in exactly one client, label shares follow t
   const labelsPerClient = rows.map((r) => new Set(Array.from(r, (i) => labels[i])).size);
   t.true(labelsPerClient.filter((k) => k <= 5).length > 10);
 });
+
+test('MlpClients.reduce equals the weighted sum of the end models train returns (float32 rounding)', async (t) => {
+  const model = new MLP([6, 5, 3]);
+  const n = 30;
+  const data = { x: Float32Array.from({ length: n * 6 }, (_, i) => Math.cos(i * 0.21)), y: Int32Array.from({ length: n }, (_, i) => (i * 7) % 3), n, features: 6, classes: 3 };
+  const partition = [0, 1, 2].map((c) => Int32Array.from({ length: 10 }, (_, k) => c * 10 + k));
+  const trainer = new MlpClients({ model, data, partition, localSteps: 2, batchSize: 4, lr: 0.1, stream: stream('paper11', 3) });
+  const x0 = Float64Array.from(await model.init({ seed: 2 }).data());
+  const tasks = [0, 1, 2].map((c) => ({ client: c, round: 3, version: 1 }));
+  const w = [0.2, 0.5, 0.3];
+  const ends = await trainer.train(x0, tasks, 4);
+  const sum = await trainer.reduce(x0, tasks, 4, w);
+  for (let k = 0; k < model.size; k++) {
+    let want = 0, mag = 0;
+    for (let s = 0; s < 3; s++) { want += w[s]! * ends[s * model.size + k]!; mag += Math.abs(w[s]! * ends[s * model.size + k]!); }
+    t.true(Math.abs(sum[k]! - want) <= 4 * 2 ** -24 * mag + 1e-30, `k ${k}`);
+  }
+});

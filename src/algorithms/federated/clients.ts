@@ -6,7 +6,7 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, div, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
+  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, div, matmul, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
 } from '../../engine.js';
 import type { BackendName, ClassificationData } from '../../engine.js';
 import { argError, checkInteger, checkNumber, HostRng, philoxNormals, philoxWords } from './host.js';
@@ -123,9 +123,32 @@ export class MlpClients implements ClientTrainer {
   }
 
   async train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float32Array> {
+    const params = this.localTraining('MlpClients.train', starts, tasks, seed);
+    const out = (await params.data()) as Float32Array;
+    params.dispose();
+    return out;
+  }
+
+  /**
+   * Σ_s w_s x_s over the tasks' end models x_s, reduced on the backend (one [1, S] × [S, P]
+   * product), so that only P numbers come back to the host: what a round of fresh clients needs
+   * (see ClientTrainer.reduce).
+   */
+  async reduce(starts: Float64Array, tasks: readonly LocalTask[], seed: number, weights: ArrayLike<number>): Promise<Float64Array> {
+    if (weights.length !== tasks.length) throw argError('MlpClients.reduce', 'weights', `one weight per task (${tasks.length})`, weights.length);
+    const params = this.localTraining('MlpClients.reduce', starts, tasks, seed);
+    const sum = tidy(() => matmul(tensor(Float32Array.from(weights), [1, tasks.length], { backend: this.opts.backend }), params));
+    params.dispose();
+    const out = new Float64Array((await sum.data()) as Float32Array);
+    sum.dispose();
+    return out;
+  }
+
+  /** Runs the tasks' local SGD as one arena [S, P] and returns it (the caller disposes it). */
+  private localTraining(fn: string, starts: Float64Array, tasks: readonly LocalTask[], seed: number): Tensor {
     const { model, data, batchSize: B, localSteps: I, lr, backend } = this.opts;
     const S = tasks.length, P = this.size, F = data.features;
-    if (starts.length !== S * P && starts.length !== P) throw argError('MlpClients.train', 'starts', `${S}·${P} or ${P} values`, starts.length);
+    if (starts.length !== S * P && starts.length !== P) throw argError(fn, 'starts', `${S}·${P} or ${P} values`, starts.length);
     // One start model for every task: upload it once and broadcast it on the backend.
     const params = starts.length === P && S > 1
       ? tidy(() => contiguous(broadcastTo(tensor(new Float32Array(starts), [1, P], { dtype: 'float32', backend }), [S, P])))
@@ -146,10 +169,8 @@ export class MlpClients implements ClientTrainer {
         opt.step(grad);
       });
     }
-    const out = (await params.data()) as Float32Array;
     opt.dispose();
-    params.dispose();
-    return out;
+    return params;
   }
 }
 

@@ -39,6 +39,12 @@ export interface ClientTrainer {
    * [S·P] in the trainer's float type. Must depend only on its arguments.
    */
   train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float32Array | Float64Array>;
+  /**
+   * Optional: Σ_s weights[s]·x_s over the end models of tasks that all start from one model
+   * (`starts` [P]), computed where the models live so that only P values come back. Same
+   * contract as `train`; `runRounds` uses it when present.
+   */
+  reduce?(starts: Float64Array, tasks: readonly LocalTask[], seed: number, weights: ArrayLike<number>): Promise<Float64Array>;
 }
 
 /** One participant's contribution to an aggregation. */
@@ -55,9 +61,11 @@ export interface Contribution {
  * The aggregation x ← x + η_g Σ d_i (x_i − x^{ρ_i}), written as
  * (1 − η_g Σ d_i)·x + Σ η_g d_i x_i + Σ_{stale} η_g d_i (x − x^{ρ_i}), so that fresh clients'
  * end models enter directly: with one fresh client, d = 1 and η_g = 1 the result is x_1 bit for
- * bit (FedAvg with one client is SGD). Returns a new float64 model.
+ * bit (FedAvg with one client is SGD). With `totalWeight` = Σ d_i, `parts` may instead hold one
+ * pre-reduced Σ d_i x_i of fresh clients with weight 1 (ClientTrainer.reduce). Returns a new
+ * float64 model.
  */
-export function aggregate(x: ArrayLike<number>, parts: readonly Contribution[], lrG: number): Float64Array {
+export function aggregate(x: ArrayLike<number>, parts: readonly Contribution[], lrG: number, totalWeight?: number): Float64Array {
   const fn = 'aggregate';
   checkNumber(fn, 'lrG', lrG, 0);
   const P = x.length;
@@ -69,7 +77,8 @@ export function aggregate(x: ArrayLike<number>, parts: readonly Contribution[], 
     s += lrG * c.weight;
   });
   const out = new Float64Array(P);
-  const keep = 1 - s;
+  // totalWeight: Σ d_i when `parts` holds one pre-reduced Σ d_i x_i with weight 1.
+  const keep = 1 - (totalWeight === undefined ? s : lrG * checkNumber(fn, 'totalWeight', totalWeight));
   for (let k = 0; k < P; k++) out[k] = keep * x[k]!;
   for (const c of parts) {
     const w = lrG * c.weight;
@@ -197,8 +206,15 @@ export async function runRounds(o: RoundRunOptions): Promise<Float64Array> {
     for (let n = 0; n < part.length; n++) if (part[n]) clients.push(n);
     if (clients.length > 0) {
       const tasks = clients.map((c) => ({ client: c, round: (taskCount[c] = (taskCount[c] ?? -1) + 1), version: t }));
-      const ends = await o.trainer.train(x, tasks, o.seed);
-      x = aggregate(x, clients.map((c, s) => ({ end: ends.subarray(s * P, (s + 1) * P), weight: d[c]! })), o.lrG);
+      if (o.trainer.reduce) {
+        // Every participant is fresh: x + γ_g Σ d_n (x_n − x) = (1 − γ_g Σ d_n)·x + γ_g·(Σ d_n x_n).
+        const w = clients.map((c) => d[c]!);
+        const sum = await o.trainer.reduce(x, tasks, o.seed, w);
+        x = aggregate(x, [{ end: sum, weight: 1 }], o.lrG, w.reduce((a, b) => a + b, 0));
+      } else {
+        const ends = await o.trainer.train(x, tasks, o.seed);
+        x = aggregate(x, clients.map((c, s) => ({ end: ends.subarray(s * P, (s + 1) * P), weight: d[c]! })), o.lrG);
+      }
     }
     await o.onRound?.({ round: t, participating: part, weights: d, model: x });
   }
