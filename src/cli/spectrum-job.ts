@@ -35,6 +35,7 @@ import type { SpectrumOptions } from './spectrum-options.js';
 import { PlotWorker, renderDensitySvg } from './spectrum-plot.js';
 import type { PlotInput } from './spectrum-plot.js';
 import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
+import { distributedProblem } from './spectrum-distributed.js';
 import type { Problem } from './spectrum-setup.js';
 import { StateDir, STATE_VERSION } from './spectrum-state.js';
 import type { JobState } from './spectrum-state.js';
@@ -46,6 +47,7 @@ function resultKey(o: SpectrumOptions, backend: string): Record<string, unknown>
     model: o.model, activation: o.activation ?? null, data: o.data, samples: o.samples, shuffleSeed: o.shuffleSeed ?? null,
     batchSize: o.batchSize ?? null, iterations: o.iterations, minIterations: o.minIterations ?? null, tol: o.minIterations === undefined ? null : o.tol,
     probes: o.probes, topK: o.topK, traceProbes: o.traceProbes, matrix: o.matrix, layer: o.layer ?? null, seed: o.seed, backend,
+    ...(o.shards === undefined ? {} : { shards: o.shards }),
   };
 }
 
@@ -118,7 +120,9 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
         await prefetchGzip(dataFiles(o));
         const data = loadData(o.data, o.samples, o.shuffleSeed);
         const model = loadModel(o.model, o.activation, o.seed, backend);
-        const p = buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
+        const p: Omit<Problem, 'loss'> = o.redis !== undefined && o.shards !== undefined
+          ? await distributedProblem({ ...o, redis: o.redis, shards: o.shards }, model, data, backend, log)
+          : buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
         const loss = (await p.op.value.data())[0]!;
         return { ...p, loss };
       });
@@ -306,7 +310,7 @@ function checkSize(o: SpectrumOptions, n: number, outDir: string): void {
 }
 
 /** A result that is not one: NaN or infinite numbers, residuals that were not verified. */
-function checkResult(json: Record<string, unknown>, topK: number): void {
+export function checkResult(json: Record<string, unknown>, topK: number): void {
   const e = json.eigenvalues as { top: number[]; residuals: number[] };
   const t = json.trace as { estimate: number; standardError: number | null };
   const bad: string[] = [];

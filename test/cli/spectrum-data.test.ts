@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import '../../src/index.js';
 import { main } from '../../src/cli/descent.js';
 import { checkedLabels } from '../../src/data/dataset.js';
+import { checkResult } from '../../src/cli/spectrum-job.js';
 import { encodeIdx } from '../../src/data/idx.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 
@@ -108,4 +109,12 @@ test.serial('spectrum · a NaN in the data gives an error, never a spectrum.json
   // Caught by Lanczos's own non-finite check, or else by the job's check of the result.
   t.regex(r.err, /^descent spectrum: (lanczos: the operator produced a non-finite value|the run produced no valid result)/m);
   t.false(existsSync(join(r.out, 'spectrum.json')));
+});
+
+test('checkResult · a NaN trace, a non-finite eigenvalue or unverified residuals are errors, never a result', (t) => {
+  const ok = { eigenvalues: { top: [3, 2], residuals: [1e-6, 2e-6] }, trace: { estimate: 10, standardError: 0.5 } };
+  t.notThrows(() => checkResult(ok, 2));
+  t.throws(() => checkResult({ ...ok, trace: { estimate: NaN, standardError: NaN } }, 2), { message: /no valid result: trace NaN ± NaN/ });
+  t.throws(() => checkResult({ ...ok, eigenvalues: { top: [3, Infinity], residuals: [1e-6, 2e-6] } }, 2), { message: /top eigenvalues \[3,null\]/ });
+  t.throws(() => checkResult({ ...ok, eigenvalues: { top: [3, 2], residuals: [1e-6] } }, 2), { message: /residuals \[0.000001\] \(not verified for all 2 eigenvalues\)/ });
 });
