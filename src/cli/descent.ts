@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
     summary: 'run every registered experiment and write an HTML report (index.html)',
     load: async () => (await import('./reproduce.js')).reproduceCommand,
   },
+  worker: {
+    summary: 'serve the shard products of distributed jobs (spectrum --redis URL --shards S) from Redis',
+    load: async () => (await import('./worker.js')).workerCommand,
+  },
   info: {
     summary: 'the backends: native CPU features, the WebGPU adapter, and what `auto` picks',
     load: async () => (await import('./info.js')).infoCommand,

@@ -35,6 +35,9 @@ export interface SpectrumOptions {
   grid: number;
   fresh: boolean;
   quiet: boolean;
+  /** Products on `descent worker`s through this Redis (with shards). */
+  redis?: string;
+  shards?: number;
 }
 
 export const DEFAULTS = {
@@ -81,6 +84,8 @@ export const SPECTRUM_OPTIONS = {
   grid: { kind: 'int', arg: 'N', min: 2, max: LIMITS.grid, default: DEFAULTS.grid, help: 'density grid points' },
   fresh: { kind: 'flag', help: 'discard a previous job in --out (only the files descent wrote there) and start over' },
   quiet: { kind: 'flag', help: 'no progress bar or summary' },
+  redis: { kind: 'string', arg: 'URL', nonEmpty: true, help: 'compute the products on descent workers through this Redis (redis://[user:pass@]host:port, rediss:// for TLS); needs --shards' },
+  shards: { kind: 'int', arg: 'S', min: 1, max: 4096, help: 'with --redis: cut the rows into S shards (equal to the in-process run with --batch-size ceil(rows/S))' },
 } as const satisfies OptionSpecs;
 
 export const HELP = helpText('descent spectrum [options]',
@@ -105,12 +110,13 @@ export function parseSpectrumArgs(argv: string[]): SpectrumOptions | 'help' {
   };
   const optional = {
     activation: v.activation, shuffleSeed: v['shuffle-seed'], batchSize: v['batch-size'], minIterations: v['min-iterations'],
-    layer: v.layer, sigma: v.sigma,
+    layer: v.layer, sigma: v.sigma, redis: v.redis, shards: v.shards,
   };
   for (const [k, x] of Object.entries(optional)) if (x !== undefined) (opts as unknown as Record<string, unknown>)[k] = x;
   if (opts.minIterations !== undefined && opts.minIterations > opts.iterations) {
     throw new UsageError(`--min-iterations (${opts.minIterations}) must not exceed --iterations (${opts.iterations})`);
   }
+  if ((opts.redis === undefined) !== (opts.shards === undefined)) throw new UsageError('--redis and --shards go together (the products on S shards served by descent workers)');
   if (opts.topK > opts.iterations) throw new UsageError(`--top-k (${opts.topK}) must not exceed --iterations (${opts.iterations})`);
   return opts;
 }

@@ -145,12 +145,15 @@ export function loadModel(spec: string, activation: string | undefined, seed: nu
   return { model, params: model.init({ seed, backend }), description: `${widths.join('-')}:${act} (initialised with seed ${seed})` };
 }
 
+/** The operator a job uses: in process (a CurvatureOperator), or on workers (--redis: apply returns a Promise). */
+export type JobOperator = Omit<CurvatureOperator, 'apply'> & { readonly apply: (V: Tensor) => Tensor | Promise<Tensor> };
+
 export interface Problem {
   model: ModelChoice;
   data: DataChoice;
   x: Tensor;
   y: Tensor;
-  op: CurvatureOperator;
+  op: JobOperator;
   /** The operator's order: all parameters, or one layer's. */
   n: number;
   loss: number;
