@@ -6,8 +6,9 @@
 //   dY_k = (−γ_k Y_k + u) dt + dW,   dX = −θX dt + σ Σ_k ω_k dY_k,
 //   ELBO = E[Σ_i log N(y_i; X(t_i), s²)] − E[½∫u² dt]   (Girsanov: the KL of path measures).
 //
-// Here u is piecewise constant in time, one value per Euler step and sequence (a
-// non-amortised control), the SDE is stepped by Euler–Maruyama for R sample paths of every
+// Here u(t, X) = a_m(t) + c·(y_next(t) − X): an open-loop part, one value per Euler step and
+// sequence m, plus a learned feedback gain c toward the observation ahead (a simple
+// state-dependent control; the paper's is a neural network of (t, X, Y)), the SDE is stepped by Euler–Maruyama for R sample paths of every
 // sequence as one population ([M·R, K] tensors), and H is learned through ω(H): a customVjp op
 // whose backward rule is ∂ω/∂H = A⁻¹∂b/∂H (f64, with ∂P/∂a from src/special).
 
@@ -83,9 +84,10 @@ export interface FitOptions extends FouModel {
   iterations: number;
   lr: number;
   seed: number;
-  /** Initial H and θ. */
+  /** Initial H, θ and feedback gain c. */
   H0: number;
   theta0: number;
+  gain0: number;
 }
 
 export interface FitResult {
@@ -102,10 +104,16 @@ export async function fitFou(data: FouData, o: FitOptions): Promise<FitResult> {
   const omega = omegaOp(K, o.gammaMax, o.T);
   const gamma = gammaGrid(K, o.gammaMax);
   // Parameters: [logit H, log θ, u (M·N)], H = sigmoid(·) keeps 0 < H < 1.
-  const init = new Float32Array(2 + M * steps);
+  // [logit H, log θ, log gain, u (M·steps)]
+  const init = new Float32Array(3 + M * steps);
+  init[2] = Math.log(o.gain0);
   init[0] = Math.log(o.H0 / (1 - o.H0));
   init[1] = Math.log(o.theta0);
-  const params = tensor(init, [2 + M * steps]);
+  const params = tensor(init, [3 + M * steps]);
+  // The observation each step leads to, per path: [M·R, steps].
+  const target = new Float32Array(M * R * steps);
+  for (let r = 0; r < M * R; r++) for (let k = 0; k < steps; k++) target[r * steps + k] = data.y[Math.floor(r / R) * N + Math.floor(k / o.substeps)]!;
+  const yNext = tensor(target, [M * R, steps]);
   const opt = createOptimizer('Adam', params, { lr: o.lr });
   const yObs = tensor(data.y, [M, 1, N]);
   const g = tensor(gamma, [1, K], { dtype: 'float32' });
@@ -117,12 +125,16 @@ export async function fitFou(data: FouData, o: FitOptions): Promise<FitResult> {
         const H = sigmoid(slice(p, [0], [1]));
         const theta = exp(slice(p, [1], [1]));
         const w = reshape(omega(H), [K, 1]);
-        const u = reshape(slice(p, [2], [M * steps]), [M, 1, steps]);
+        const gain = exp(slice(p, [2], [1]));
+        const u = reshape(slice(p, [3], [M * steps]), [M, 1, steps]);
         const uPaths = reshape(broadcastTo(u, [M, R, steps]), [M * R, steps]);
         let Y = zeros([M * R, K]), X = zeros([M * R, 1]);
         const xs: Tensor[] = [];
+        const klTerms: Tensor[] = [];
         for (let k = 0; k < steps; k++) {
-          const uk = slice(uPaths, [0, k], [M * R, 1]);
+          // u = a_m(t) + c·(y_next − X): an open-loop part and a feedback toward the next observation.
+          const uk = add(slice(uPaths, [0, k], [M * R, 1]), mul(sub(slice(yNext, [0, k], [M * R, 1]), X), gain));
+          klTerms.push(square(uk));
           const dw = reshape(mul(slice(noise, [k, 0, 0], [1, M * R, 1]), Math.sqrt(dt)), [M * R, 1]);
           const dY = add(mul(sub(uk, mul(Y, g)), dt), dw);
           X = add(X, add(mul(mul(X, theta), -dt), mul(matmul(dY, w), o.sigma)));
@@ -131,7 +143,8 @@ export async function fitFou(data: FouData, o: FitOptions): Promise<FitResult> {
         }
         const Xobs = reshape(concat(xs, 1), [M, R, N]);
         const ll = mul(sum(square(sub(Xobs, yObs))), -0.5 / (o.obsNoise ** 2 * R));
-        const kl = mul(sum(square(u)), 0.5 * dt);
+        // E[½∫u² dt], averaged over the R paths of each sequence, summed over sequences.
+        const kl = mul(sum(concat(klTerms, 1)), 0.5 * dt / R);
         return mul(sub(kl, ll), 1 / M); // minimise −ELBO per sequence (constants dropped)
       })(params);
       opt.step(grad);
@@ -145,6 +158,6 @@ export async function fitFou(data: FouData, o: FitOptions): Promise<FitResult> {
   } finally {
     opt.dispose();
     params.dispose();
-    dispose([yObs, g]);
+    dispose([yObs, g, yNext]);
   }
 }

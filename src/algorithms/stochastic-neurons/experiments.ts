@@ -54,7 +54,7 @@ export const stochasticNeuronsExperiment = defineExperiment({
     baselineDecay: 0.9,
   },
   quick: { samples: [1, 10, 100, 1000], repeats: 10, hidden: 32, epochs: 2, trainRows: 1000 },
-  seconds: { full: 60, quick: 6 },
+  seconds: { full: 35, quick: 6 },
   async run(s, ctx) {
     const stScale = s.stScale as StraightThroughScale;
     const pr = binaryProblem(s.units, s.outputs, ctx.seed);
