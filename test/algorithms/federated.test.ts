@@ -195,15 +195,26 @@ test('participation processes: stationary frequency p_n (within 4 standard error
   }
 });
 
-test('dirichletPartition: every row in exactly one client, label shares follow the draws', (t) => {
+test('dirichletPartition: every row in exactly one client, each label cut in proportion to the Dirichlet draws', (t) => {
   const labels = Int32Array.from({ length: 3000 }, (_, i) => i % 10);
   const { rows } = dirichletPartition(labels, 10, 20, 0.1, 4, stream('paper11', 4));
   const seen = new Uint8Array(3000);
   for (const r of rows) for (const i of r) { t.is(seen[i], 0); seen[i] = 1; }
   t.true(seen.every((v) => v === 1));
-  // at α = 0.1 most clients hold few labels
-  const labelsPerClient = rows.map((r) => new Set(Array.from(r, (i) => labels[i])).size);
-  t.true(labelsPerClient.filter((k) => k <= 5).length > 10);
+  // Each label's 300 rows are cut at round(300·Σ_{m≤n} q_{m,c} / Σ_m q_{m,c}).
+  const { labelDist } = dirichletPartition(labels, 10, 20, 0.1, 4, stream('paper11', 4));
+  for (let c = 0; c < 10; c++) {
+    let total = 0;
+    for (let n = 0; n < 20; n++) total += labelDist[n]![c]!;
+    let cum = 0, prev = 0;
+    for (let n = 0; n < 20; n++) {
+      cum += labelDist[n]![c]!;
+      const end = Math.round((300 * cum) / total);
+      t.is(Array.from(rows[n]!).filter((i) => labels[i] === c).length, end - prev, `client ${n} label ${c}`);
+      prev = end;
+    }
+  }
+  labelDist.forEach((q) => t.true(Math.abs(q.reduce((a, b) => a + b, 0) - 1) < 1e-12));
 });
 
 test('MlpClients.reduce equals the weighted sum of the end models train returns (float32 rounding)', async (t) => {

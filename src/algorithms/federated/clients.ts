@@ -6,10 +6,10 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, div, matmul, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
+  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, dirichlet, div, matmul, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
 } from '../../engine.js';
 import type { BackendName, ClassificationData } from '../../engine.js';
-import { argError, checkInteger, checkNumber, HostRng, philoxNormals, philoxWords } from './host.js';
+import { argError, checkInteger, checkNumber, philoxNormals, philoxWords } from './host.js';
 import type { ClientTrainer, LocalTask } from './server.js';
 
 export interface QuadraticClientsOptions {
@@ -197,11 +197,11 @@ export async function mlpAccuracy(model: MLP, params: ArrayLike<number>, data: C
  */
 export function dirichletPartition(labels: Int32Array, classes: number, clients: number, alpha: number, seed: number, stream: number): { rows: Int32Array[]; labelDist: Float64Array[] } {
   const fn = 'dirichletPartition';
-  checkInteger(fn, 'classes', classes, 1);
+  checkInteger(fn, 'classes', classes, 2);
   checkInteger(fn, 'clients', clients, 1);
   checkNumber(fn, 'alpha', alpha, Number.MIN_VALUE);
-  const rng = new HostRng(seed, stream);
-  const q = Array.from({ length: clients }, () => rng.dirichlet(new Array<number>(classes).fill(alpha)));
+  const draws = dirichlet(seed, clients, new Array<number>(classes).fill(alpha), 0, stream);
+  const q = Array.from({ length: clients }, (_, n) => draws.subarray(n * classes, (n + 1) * classes));
   const byLabel: number[][] = Array.from({ length: classes }, () => []);
   labels.forEach((y, i) => {
     if (!(y >= 0 && y < classes)) throw argError(fn, `labels[${i}]`, `a label in [0, ${classes})`, y);

@@ -2,12 +2,12 @@
 // fedfix, fedau-weights, fedau-quadratic, fedau-fmnist. Each check's prediction is fixed text,
 // written before the runs; its tolerance is a bootstrap confidence interval over seeds or clients.
 
-import { MLP, bootstrap, bootstrapCI, loadFashionMnist, logLogSlope, stream } from '../../engine.js';
+import { MLP, bootstrap, bootstrapCI, dirichlet, loadFashionMnist, logLogSlope, stream } from '../../engine.js';
 import type { ClassificationData } from '../../engine.js';
 import { check, defineExperiment } from '../experiment.js';
 import type { Check, Json, Series, SeriesPoint } from '../experiment.js';
 import { dirichletPartition, MlpClients, mlpAccuracy, QuadraticClients } from './clients.js';
-import { HostRng, philoxNormals } from './host.js';
+import { philoxNormals } from './host.js';
 import { Participation } from './participation.js';
 import { clientsSchedule, computeTimes, parseClockScheme } from './schedule.js';
 import { runRounds, runScheduled } from './server.js';
@@ -394,10 +394,9 @@ export const fedauFmnistExperiment = defineExperiment({
     const N = s.clients;
     const part = dirichletPartition(train.y, train.classes, N, s.dataAlpha, s.seed, stream('paper11', S_PARTITION));
     // Participation (authors' util.py): p_n = Σ_label q̂_{n,label}·m_label·(p̄·classes), m ~ Dir(α_p), floored at pMin;
-    // q̂ the client's actual label distribution. Empty clients get one random row so that every client can train.
-    const rng = new HostRng(s.seed, stream('paper11', S_PARTITION + 10));
-    const m = rng.dirichlet(new Array<number>(train.classes).fill(s.participationAlpha));
-    const rows = part.rows.map((r) => (r.length > 0 ? r : Int32Array.of(Math.floor(rng.uniform() * train.n))));
+    // q̂ the client's actual label distribution. An empty client gets one row (row n) so that every client can train.
+    const m = dirichlet(s.seed, 1, new Array<number>(train.classes).fill(s.participationAlpha), 0, stream('paper11', S_PARTITION + 10));
+    const rows = part.rows.map((r, n) => (r.length > 0 ? r : Int32Array.of(n % train.n)));
     const p = Float64Array.from(rows, (r) => {
       const counts = new Float64Array(train.classes);
       for (const i of r) counts[train.y[i]!]! += 1;

@@ -1,7 +1,6 @@
 // Host-side helpers of the federated engine: argument checks in the library's error format,
 // counter-based draws at arbitrary (seed, stream, offset) (the engine's Philox, same stream
-// layout as src/random.ts, with 32-bit resolution uniforms in float64), and the gamma/Dirichlet
-// draws the label partition needs.
+// layout as src/random.ts, with 32-bit resolution uniforms in float64).
 
 import { philox4x32 } from '../../engine.js';
 
@@ -57,46 +56,4 @@ export function philoxNormals(seed: number, stream: number, offset: number, n: n
     if (i + 1 < n) out[i + 1] = r * Math.sin(t);
   }
   return out;
-}
-
-/**
- * A sequential source of uniforms and normals on one Philox stream (positions advance by the
- * words used), for host-side simulations whose draws need not be addressable one by one.
- */
-export class HostRng {
-  private at = 0;
-  constructor(readonly seed: number, readonly stream: number) {}
-  uniform(): number {
-    const u = philoxUniforms(this.seed, this.stream, this.at, 1)[0]!;
-    this.at += 1;
-    return u;
-  }
-  normal(): number {
-    const z = philoxNormals(this.seed, this.stream, this.at, 1)[0]!;
-    this.at += 2;
-    return z;
-  }
-  /**
-   * Gamma(shape a, scale 1) by Marsaglia & Tsang (2000); a < 1 through Gamma(a + 1)·U^{1/a}.
-   */
-  gamma(a: number): number {
-    if (!(a > 0)) throw argError('HostRng.gamma', 'a', 'a positive shape', a);
-    if (a < 1) return this.gamma(a + 1) * Math.pow(this.uniform(), 1 / a);
-    const d = a - 1 / 3, c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number, v: number;
-      do { x = this.normal(); v = 1 + c * x; } while (v <= 0);
-      v = v * v * v;
-      const u = this.uniform();
-      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-    }
-  }
-  /** One Dirichlet(alpha) vector. */
-  dirichlet(alpha: readonly number[]): Float64Array {
-    const g = Float64Array.from(alpha, (a) => this.gamma(a));
-    let s = 0;
-    for (const x of g) s += x;
-    for (let i = 0; i < g.length; i++) g[i]! /= s;
-    return g;
-  }
 }
