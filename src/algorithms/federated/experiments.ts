@@ -387,7 +387,7 @@ export const fedauFmnistExperiment = defineExperiment({
     localSteps: 5, batchSize: 16, lrLocal: 0.1, lrGlobal: 1, rounds: 1000, cutoff: null as number | null, participation: 'bernoulli',
   },
   quick: { trainRows: 3000, testRows: 500, rounds: 20, hidden: 32 },
-  seconds: { full: 507, quick: 16 },
+  seconds: { full: 217, quick: 8 },
   async run(s, ctx) {
     const train = loadFashionMnist({ split: 'train', limit: s.trainRows });
     const test: ClassificationData = loadFashionMnist({ split: 'test', limit: s.testRows });
