@@ -42,7 +42,7 @@ export const fbmMarkovExperiment = defineExperiment({
     hTolerance: 0.05,
   },
   quick: { paths: 2000, steps: 200, sequences: 4, iterations: 30, samplePaths: 8 },
-  seconds: { full: 250, quick: 8 },
+  seconds: { full: 300, quick: 8 },
   async run(s, ctx) {
     // ── Optimal ω: relative error and cond(A) ──
     const table = await ctx.stage('omega', () => {
