@@ -7,7 +7,6 @@ import { srrwExperiment } from './srrw/index.js';
 import { cboExperiment } from './cbo/index.js';
 import { multiplicativeDiffusionExperiment } from './multiplicative-diffusion/index.js';
 import { g2rpoExperiment } from './g2rpo/index.js';
-import { g2rpoExperiment } from './g2rpo/index.js';
 import { afaExperiment } from './afa/index.js';
 import { interpolantsExperiment } from './interpolants/index.js';
 import { ssoExperiment } from './sso/index.js';
@@ -17,6 +16,7 @@ import { compositionalNllExperiment } from './compositional-nll/index.js';
 import { aggregateResponsesExperiment } from './aggregate-responses/index.js';
 import { bsvrbExperiment } from './bsvrb/index.js';
 import { stochasticNeuronsExperiment } from './stochastic-neurons/index.js';
+import { fbmMarkovExperiment } from './fbm-markov/index.js';
 import { lastIterateExperiment } from './last-iterate/index.js';
 import { hessianOutliersExperiment } from './sagun/index.js';
 import { batchHessianExperiment } from './granziol/index.js';
@@ -30,7 +30,6 @@ export const EXPERIMENTS: readonly Experiment[] = [
   cboExperiment,
   multiplicativeDiffusionExperiment,
   g2rpoExperiment,
-  g2rpoExperiment,
   afaExperiment,
   interpolantsExperiment,
   ssoExperiment,
@@ -40,10 +39,10 @@ export const EXPERIMENTS: readonly Experiment[] = [
   fedauQuadraticExperiment,
   fedauFmnistExperiment,
   compositionalNllExperiment,
-  bsvrbExperiment,
-  fbmMarkovExperiment,
   aggregateResponsesExperiment,
+  bsvrbExperiment,
   stochasticNeuronsExperiment,
+  fbmMarkovExperiment,
   lastIterateExperiment,
   batchHessianExperiment,
   hessianOutliersExperiment,
