@@ -41,8 +41,8 @@ export const fbmMarkovExperiment = defineExperiment({
     obsNoise: 0.05,
     hTolerance: 0.05,
   },
-  quick: { paths: 2000, steps: 200, sequences: 4, iterations: 30, samplePaths: 8 },
-  seconds: { full: 300, quick: 8 },
+  quick: { paths: 2000, steps: 200, sequences: 4, observations: 10, iterations: 20, samplePaths: 8 },
+  seconds: { full: 300, quick: 4 },
   async run(s, ctx) {
     // ── Optimal ω: relative error and cond(A) ──
     const table = await ctx.stage('omega', () => {
