@@ -124,19 +124,26 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
   }
 
   async function attempt(op: 'apply' | 'value', version: string, b: number, block: Buffer | null, first: boolean): Promise<Partial[]> {
-    await r.set(k.job(id), jobText, 'PX', ttl, 'NX');
-    if (block) {
-      const wrote = await r.set(k.block(id, version), block, 'PX', ttl, 'NX');
-      if (wrote === 'OK') stats.bytesOut += block.length;
-    }
-    await ensureGroup(r, k);
+    if (first) await ensureGroup(r, k);
     const partKeys = Array.from({ length: S }, (_, s) => k.partial(id, version, s));
-    const present = await Promise.all(partKeys.map(async (x) => (await r.exists(x)) === 1));
+    // One round trip: the job (once), the block (once), which partials are stored already.
+    const pipe = r.pipeline().set(k.job(id), jobText, 'PX', ttl, 'NX');
+    if (block) pipe.set(k.block(id, version), block, 'PX', ttl, 'NX');
+    for (const x of partKeys) pipe.exists(x);
+    const res = await pipe.exec();
+    if (!res) throw new Error('the pipeline was not executed');
+    for (const [err] of res) if (err) throw err;
+    if (block && res[1]![1] === 'OK') stats.bytesOut += block.length;
+    const present = res.slice(block ? 2 : 1).map(([, x]) => x === 1);
     const missing = present.flatMap((p, s) => (p ? [] : [s]));
     if (first) stats.reused += S - missing.length;
-    for (const s of missing) {
-      await r.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...taskFields({ proto: PROTOCOL, kind: job.kind, op, job: id, shard: s, version, n, b, dtype: WIRE_DTYPE }));
-      stats.enqueued++;
+    if (missing.length > 0) {
+      if (!first) await ensureGroup(r, k);
+      const add = r.pipeline();
+      for (const s of missing) add.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...taskFields({ proto: PROTOCOL, kind: job.kind, op, job: id, shard: s, version, n, b, dtype: WIRE_DTYPE }));
+      const added = await add.exec();
+      for (const [err] of added ?? []) if (err) throw err;
+      stats.enqueued += missing.length;
     }
     // Wait for the missing shards: a worker pushes the shard's number on the done list after writing it.
     const outstanding = new Set(missing);
@@ -144,6 +151,7 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
     while (outstanding.size > 0) {
       const popped = await blocking.blpop(k.done(id, version), 1);
       if (popped) outstanding.delete(Number(popped[1]));
+      if (popped && outstanding.size > 0) continue;
       // Recheck by the keys themselves (a notice may have been lost in a restart).
       for (const s of [...outstanding]) if ((await r.exists(partKeys[s]!)) === 1) outstanding.delete(s);
       if (outstanding.size === 0) break;
@@ -156,7 +164,7 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
         log(`${fn}: waiting for shards ${[...outstanding].join(', ')} of ${S} (are workers running? 'descent worker --redis ${where}')`);
       }
     }
-    const bufs = await Promise.all(partKeys.map((x) => r.getBuffer(x)));
+    const bufs = await r.mgetBuffer(...partKeys);
     const parts: Partial[] = [];
     for (let s = 0; s < S; s++) {
       const buf = bufs[s];
@@ -191,7 +199,7 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
       }
       const b = one ? 1 : V.shape[1]!;
       const rowsT = one ? V : contiguous(transpose(V));
-      const rows = Float32Array.from(await rowsT.data() as Float32Array);
+      const rows = (await rowsT.data() as Float32Array).slice();
       if (rowsT !== V) rowsT.dispose();
       const version = blockVersion(id, rows, b);
       stats.calls++;

@@ -150,10 +150,10 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
         const V = transpose(tensor(rows!, [t.b, t.n], { backend: o.backend }));
         const R = await srv.apply(V);
         const Rt = contiguous(transpose(R));
-        out = Float32Array.from(await Rt.data() as Float32Array);
+        out = (await Rt.data() as Float32Array).slice();
         Rt.dispose(); R.dispose(); V.dispose();
       } else {
-        out = Float32Array.from(await srv.value().data() as Float32Array);
+        out = (await srv.value().data() as Float32Array).slice();
       }
     } catch (e) {
       // The job cannot be served here (a missing file, other data): the coordinator is told and stops with this message.
@@ -164,17 +164,19 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
       return;
     }
     const blob = encodePartial({ op: t.op, shard: t.shard, version: t.version, n: t.op === 'apply' ? t.n : 1, b: t.b, data: out });
-    const wrote = await r.set(partKey, blob, 'PX', ttl, 'NX');
-    if (wrote === 'OK') stats.served++; else stats.duplicates++;
-    await r.rpush(k.done(t.job, t.version), String(t.shard));
-    await r.pexpire(k.done(t.job, t.version), ttl);
-    await r.xack(k.tasks, k.group, entryId);
+    // One round trip: the partial (once), the notice, the acknowledgement, in this order.
+    const res = await r.multi().set(partKey, blob, 'PX', ttl, 'NX').rpush(k.done(t.job, t.version), String(t.shard))
+      .pexpire(k.done(t.job, t.version), ttl).xack(k.tasks, k.group, entryId).exec();
+    if (!res) throw new Error('the transaction was not executed');
+    for (const [err] of res) if (err) throw err;
+    if (res[0]![1] === 'OK') stats.served++; else stats.duplicates++;
   }
 
   log(`descent worker ${name}: serving ${kinds.join(', ')} tasks from ${where} (backend ${o.backend.name})`);
+  let grouped = false;
   while (!o.signal?.aborted) {
     try {
-      await ensureGroup(r, k);
+      if (!grouped) { await ensureGroup(r, k); grouped = true; }
       // Tasks a dead (or stalled) worker left pending past the visibility timeout first.
       const claimed = await r.xautoclaim(k.tasks, k.group, name, visibility, '0-0', 'COUNT', 1) as [string, [string, string[]][], string[]?];
       let entry = claimed[1]?.find((e) => e && Array.isArray(e[1]));
@@ -188,6 +190,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     } catch (e) {
       if (!down) log(`descent worker ${name}: Redis at ${where} failed (${(e as Error).message}); retrying`);
       down = true;
+      grouped = false; // a restart without persistence loses the group (NOGROUP)
       await sleep(500);
     }
   }
