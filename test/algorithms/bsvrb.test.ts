@@ -5,7 +5,9 @@
 import test from 'ava';
 import * as d from '../../src/index.js';
 import { runExperiment } from '../../src/algorithms/experiment.js';
-import { bsvrbExperiment, bsvrbStep, disposeBsvrb, exactHypergradient, hoLowerLoss, hoProblem, initBsvrb, sampleBlocks } from '../../src/algorithms/bsvrb/index.js';
+import {
+  blockHessians, bsvrbExperiment, bsvrbStep, bsvrbV1Step, clipEigenvalues, disposeBsvrb, exactHypergradient, hoLowerLoss, hoProblem, initBsvrb, initBsvrbV1, sampleBlocks, upperValue,
+} from '../../src/algorithms/bsvrb/index.js';
 
 const small = () => hoProblem({ n: 40, nVal: 30, d: 4, m: 3, noise: 0.1, lambda: 0.05, seed: 3, dtype: 'float64' });
 
@@ -68,6 +70,40 @@ test('bsvrbStep: unsampled blocks keep y, v, s, u; the first step sets s = ∇_y
   bsvrbStep(pr, st, o);
   t.is(st.t, 2);
   disposeBsvrb(st);
+});
+
+test('v1 pieces: block Hessians against finite differences of the gradient; Π leaves a positive definite H unchanged and floors the rest', (t) => {
+  const pr = small();
+  const x = d.zeros([40], { dtype: 'float64' });
+  const Ys = Float64Array.from({ length: 12 }, (_, k) => 0.3 * Math.cos(k));
+  const H = blockHessians(pr, x, d.tensor(Ys, [3, 4], { dtype: 'float64' }), null);
+  const h = 1e-4;
+  for (const [i, c] of [[0, 1], [2, 3]] as const) {
+    const at = (s: number) => { const y = Ys.slice(); y[i * 4 + c] += s * h; return d.grad((z: d.Tensor) => hoLowerLoss(pr, x, z, null))(d.tensor(y, [3, 4], { dtype: 'float64' })).dataSync(); };
+    const p = at(1), m = at(-1);
+    for (let r = 0; r < 4; r++) t.true(Math.abs(H[i]![r * 4 + c]! - (p[i * 4 + r]! - m[i * 4 + r]!) / (2 * h)) < 1e-8);
+  }
+  const same = clipEigenvalues(H[0]!, 4, 1e-6);
+  same.forEach((v, k) => t.true(Math.abs(v - H[0]![k]!) < 1e-14));
+  const floored = clipEigenvalues(Float64Array.of(1, 0, 0, -2), 2, 0.5);
+  t.deepEqual(Array.from(floored).map((v) => Number(v.toFixed(12))), [1, 0, 0, 0.5]);
+});
+
+test('v1 and v2 both lower the upper loss on the same stream; their iterates stay close (d = 4)', (t) => {
+  const pr = small();
+  const o = { I: 2, B: 16, alpha: 0.9, gamma: 1, beta: 0.9, tau: 0.5, tauV: 0.5, eta: 5, vBound: 10, seed: 5 };
+  const s1 = initBsvrbV1(pr, d.zeros([40], { dtype: 'float64' })), s2 = initBsvrb(pr, d.zeros([40], { dtype: 'float64' }));
+  const F0 = upperValue(pr, s2.Y);
+  for (let k = 0; k < 60; k++) { bsvrbV1Step(pr, s1, { ...o, hFloor: pr.lambda }); bsvrbStep(pr, s2, o); }
+  const F1 = upperValue(pr, s1.Y), F2 = upperValue(pr, s2.Y);
+  t.true(F1 < F0 && F2 < F0, `F0 ${F0}, v1 ${F1}, v2 ${F2}`);
+  const a = s1.x.dataSync(), b = s2.x.dataSync();
+  let num = 0, den = 0;
+  for (let j = 0; j < 40; j++) { num += (a[j]! - b[j]!) ** 2; den += b[j]! ** 2; }
+  t.log(`‖x_v1 − x_v2‖/‖x_v2‖ = ${Math.sqrt(num / den).toFixed(3)}; upper loss v1 ${F1.toFixed(4)}, v2 ${F2.toFixed(4)}`);
+  t.true(Math.sqrt(num / den) < 1, 'the two variants move x in the same direction');
+  disposeBsvrb(s1);
+  disposeBsvrb(s2);
 });
 
 test('bsvrb experiment (quick): metric keys and checks', async (t) => {

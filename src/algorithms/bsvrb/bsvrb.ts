@@ -9,9 +9,11 @@
 // quanqihu/BSVRB_ICML2023 HO/main.py, read not copied; ∇²_yy g and ∇²_xy g come from autodiff,
 // not the code's hess_yy_g whose curvature sign is flipped]. All blocks are one population:
 // Y, V, S, U are [m, d] and every derivative is one call; unsampled blocks are masked.
-// BSVRB^{v1} (Hessian tracking with an f64 inverse) is not implemented here.
+// BSVRB^{v1} (Hessian tracking, low dimension) is bsvrbV1Step: the block Hessians ∇²_yy g_i
+// themselves are tracked by MSVR (assembled from d HVPs, every block at once), kept positive
+// definite by clipping their eigenvalues from below (Π), and G uses H_i⁻¹∇_y f_i by f64 solves.
 
-import { add, hvp, grad, mixedHvp, mul, sub, tensor, tidy, keep, dispose, zeros, randomUniform, stream, sqrt, sum, square, maximum, div, solve } from '../../engine.js';
+import { add, hvp, grad, mixedHvp, mul, sub, tensor, tidy, keep, dispose, zeros, randomUniform, stream, sqrt, sum, square, maximum, div, solve, symEig } from '../../engine.js';
 import type { Tensor } from '../../engine.js';
 import { blockBatch, lowerLoss, upperLoss } from './problem.js';
 import type { HOProblem } from './problem.js';
@@ -153,3 +155,89 @@ export function upperValue(pr: HOProblem, Y: Tensor): number {
   return tidy(() => upperLoss(pr, Y, null).dataSync()[0]! / pr.m);
 }
 
+
+/** The block Hessians ∇²_{y_i y_i} g_i [m][d×d] on a batch, from d HVPs (one per coordinate, all blocks at once). */
+export function blockHessians(pr: HOProblem, x: Tensor, Y: Tensor, idx: Tensor | null): Float64Array[] {
+  const { m, d } = pr;
+  const H = Array.from({ length: m }, () => new Float64Array(d * d));
+  for (let k = 0; k < d; k++) {
+    const e = new Float64Array(m * d);
+    for (let i = 0; i < m; i++) e[i * d + k] = 1;
+    const col = tidy(() => hvp((y) => lowerLoss(pr, x, y, idx), Y, tensor(e, [m, d], { dtype: Y.dtype })).dataSync());
+    for (let i = 0; i < m; i++) for (let r = 0; r < d; r++) H[i]![r * d + k] = col[i * d + r]!;
+  }
+  return H;
+}
+
+/** Π for v1: the symmetric part with eigenvalues clipped from below at `floor` (keeps H invertible). */
+export function clipEigenvalues(H: Float64Array, d: number, floor: number): Float64Array {
+  const sym = Float64Array.from(H, (v, k) => 0.5 * (v + H[(k % d) * d + Math.floor(k / d)]!));
+  const { values, vectors } = symEig(sym, d);
+  const out = new Float64Array(d * d);
+  for (let l = 0; l < d; l++) {
+    const lam = Math.max(values[l]!, floor);
+    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) out[r * d + c] += lam * vectors[r * d + l]! * vectors[c * d + l]!;
+  }
+  return out;
+}
+
+/** BSVRB^{v1} state: the v2 state (V, U unused) plus the tracked block Hessians. */
+export interface BsvrbV1State extends BsvrbState {
+  H: Float64Array[];
+}
+
+export function initBsvrbV1(pr: HOProblem, x0: Tensor): BsvrbV1State {
+  return { ...initBsvrb(pr, x0), H: Array.from({ length: pr.m }, () => new Float64Array(pr.d * pr.d)) };
+}
+
+/**
+ * One BSVRB^{v1} iteration (PAPERS.md §9 [code]): MSVR on s_i and on H_i for the sampled
+ * blocks (same samples at the current and previous iterates), H_i ← Π(·) with eigenvalues ≥
+ * `hFloor`; G = −(1/I)Σ_{i∈I}∇²_xy g_i H_i⁻¹∇_y f_i (f64 solves, then one mixed product) at the
+ * current and previous iterates (both with the updated H); STORM on z; every block's y moves
+ * with its last s_i (as the reference code does for v1).
+ */
+export function bsvrbV1Step(pr: HOProblem, st: BsvrbV1State, o: BsvrbOptions & { hFloor: number }): void {
+  const t = st.t, { m, d } = pr;
+  const blocks = sampleBlocks(m, o.I, o.seed, t);
+  const sampled = new Uint8Array(m);
+  for (const i of blocks) sampled[i] = 1;
+  const maskHost = Float32Array.from(sampled);
+  const tr = blockBatch(m, o.B, pr.n, o.seed, 11, t * m * o.B);
+  const val = blockBatch(m, o.B, pr.nVal, o.seed, 12, t * m * o.B);
+  const prev = st.prev ?? { x: st.x, Y: st.Y, V: st.V };
+  const Hnow = blockHessians(pr, st.x, st.Y, tr);
+  const Hold = st.prev ? blockHessians(pr, prev.x, prev.Y, tr) : Hnow;
+  for (const i of blocks) {
+    const next = new Float64Array(d * d);
+    for (let k = 0; k < d * d; k++) {
+      next[k] = t === 0 ? Hnow[i]![k]! : (1 - o.alpha) * st.H[i]![k]! + (o.alpha + o.gamma) * Hnow[i]![k]! - o.gamma * Hold[i]![k]!;
+    }
+    st.H[i] = clipEigenvalues(next, d, o.hFloor);
+  }
+  // H_i⁻¹∇_y f_i at a point, for the sampled blocks (zero rows elsewhere).
+  const direction = (Y: Tensor) => {
+    const fy = tidy(() => grad((y: Tensor) => upperLoss(pr, y, val))(Y).dataSync());
+    const out = new Float64Array(m * d);
+    for (const i of blocks) out.set(solve(st.H[i]!, Float64Array.from({ length: d }, (_, r) => fy[i * d + r]!), d), i * d);
+    return tensor(out, [m, d], { dtype: Y.dtype });
+  };
+  const next = tidy(() => {
+    const mask = tensor(maskHost, [m, 1], { dtype: st.x.dtype });
+    const gNow = grad((y: Tensor) => lowerLoss(pr, st.x, y, tr))(st.Y);
+    const gOld = st.prev ? grad((y: Tensor) => lowerLoss(pr, prev.x, y, tr))(prev.Y) : gNow;
+    const Gnow = mul(mixedHvp((a, y) => lowerLoss(pr, a, y, tr), st.x, st.Y, direction(st.Y)), -1 / o.I);
+    const Gold = st.prev ? mul(mixedHvp((a, y) => lowerLoss(pr, a, y, tr), prev.x, prev.Y, direction(prev.Y)), -1 / o.I) : Gnow;
+    const S = t === 0 ? mul(gNow, mask)
+      : add(mul(st.S, sub(1, mask)), mul(mask, add(mul(st.S, 1 - o.alpha), sub(mul(gNow, o.alpha + o.gamma), mul(gOld, o.gamma)))));
+    const z = t === 0 ? Gnow : add(mul(sub(st.z, Gold), 1 - o.beta), Gnow);
+    return { x: keep(sub(st.x, mul(z, o.eta))), Y: keep(sub(st.Y, mul(S, o.tau))), V: keep(mul(st.V, 1)), S: keep(S), U: keep(mul(st.U, 1)), z: keep(z) };
+  });
+  dispose([tr, val]);
+  if (st.prev) dispose([st.prev.x, st.prev.Y, st.prev.V]);
+  st.prev = { x: st.x, Y: st.Y, V: st.V };
+  dispose([st.S, st.U, st.z]);
+  Object.assign(st, next);
+  for (const i of blocks) st.last[i] = t;
+  st.t = t + 1;
+}

@@ -2,8 +2,8 @@
 // optimisation with blocks as a population, the synthetic data-reweighting HO problem, and
 // the bsvrb experiment.
 
-export { initBsvrb, bsvrbStep, disposeBsvrb, sampleBlocks, exactHypergradient, upperValue } from './bsvrb.js';
-export type { BsvrbOptions, BsvrbState } from './bsvrb.js';
+export { initBsvrb, bsvrbStep, disposeBsvrb, sampleBlocks, exactHypergradient, upperValue, blockHessians, clipEigenvalues, initBsvrbV1, bsvrbV1Step } from './bsvrb.js';
+export type { BsvrbOptions, BsvrbState, BsvrbV1State } from './bsvrb.js';
 export { hoProblem, lowerLoss as hoLowerLoss, upperLoss as hoUpperLoss, blockBatch } from './problem.js';
 export type { HOProblem, HOOptions, BlockBatch } from './problem.js';
 export { bsvrbExperiment } from './experiments.js';
