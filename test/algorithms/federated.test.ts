@@ -234,3 +234,33 @@ test('MlpClients.reduce equals the weighted sum of the end models train returns 
     t.true(Math.abs(sum[k]! - want) <= 4 * 2 ** -24 * mag + 1e-30, `k ${k}`);
   }
 });
+
+test('MlpClients: minibatches gathered on the backend give the end models of host-copied minibatches bit for bit; batched equals one by one; dispose() frees the data', async (t) => {
+  const model = new MLP([6, 5, 3]);
+  const n = 30, S = 3, B = 4, I = 2;
+  const x = Float32Array.from({ length: n * 6 }, (_, i) => Math.sin(i * 0.41)), y = Int32Array.from({ length: n }, (_, i) => (i * 5) % 3);
+  const partition = [0, 1, 2].map((c) => Int32Array.from({ length: 10 }, (_, k) => c * 10 + k));
+  const trainer = new MlpClients({ model, data: { x, y, n, features: 6, classes: 3 }, partition, localSteps: I, batchSize: B, lr: 0.1, stream: stream('paper11', 3) });
+  const x0 = Float64Array.from(await model.init({ seed: 5 }).data());
+  const tasks = [2, 0, 1].map((c, j) => ({ client: c, round: 4 + j, version: 0 }));
+  // Host reference: copy each step's rows on the host, one batched step over the [S, P] arena.
+  const p = tensor(Float32Array.from({ length: S * model.size }, (_, k) => x0[k % model.size]!), [S, model.size]);
+  const opt = new SGD(p, { lr: 0.1 });
+  for (let s = 0; s < I; s++) {
+    const rows = trainer.batchRows(tasks, s, 11);
+    const xb = new Float32Array(S * B * 6), yb = new Int32Array(S * B);
+    rows.forEach((row, q) => { xb.set(x.subarray(row * 6, row * 6 + 6), q * 6); yb[q] = y[row]!; });
+    const { grad } = valueAndGrad((q: typeof p) => div(softmaxCrossEntropy(reshape(model.apply(q, tensor(xb, [S, B, 6])), [S * B, 3]), tensor(yb, [S * B], { dtype: 'int32' }), { reduction: 'sum' }), B))(p);
+    opt.step(grad);
+  }
+  const want = Array.from(await p.data());
+  const batched = await trainer.train(x0, tasks, 11);
+  t.deepEqual(Array.from(batched), want);
+  for (let j = 0; j < S; j++) {
+    const alone = await trainer.train(x0, [tasks[j]!], 11);
+    t.deepEqual(Array.from(alone), want.slice(j * model.size, (j + 1) * model.size), `task ${j}`);
+  }
+  trainer.dispose();
+  t.deepEqual(Array.from(await trainer.train(x0, tasks, 11)), want, 'uploads again after dispose()');
+  trainer.dispose();
+});

@@ -6,7 +6,7 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, dirichlet, div, matmul, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
+  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, dirichlet, div, gather, keep, matmul, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
 } from '../../engine.js';
 import type { BackendName, ClassificationData } from '../../engine.js';
 import { argError, checkInteger, checkNumber, philoxNormals, philoxWords } from './host.js';
@@ -93,11 +93,15 @@ export interface MlpClientsOptions {
  * on minibatches of `batchSize` rows drawn uniformly with replacement from client i's rows
  * (words from (seed, stream, offset ((r·M + i)·I + s)·B)). All S tasks of a call form one float32
  * arena [S, P]: one batched forward/backward per step (per-replica mean losses) and one fused
- * SGD step.
+ * SGD step. The data set is uploaded to the backend once, on the first call, and each step's
+ * S·B minibatch rows are gathered there (only the S·B row indices cross per step); call
+ * `dispose()` to free that copy when the trainer is done.
  */
 export class MlpClients implements ClientTrainer {
   readonly size: number;
   readonly clients: number;
+  /** The data set's rows [n, F] and labels [n] on the backend (uploaded on first use). */
+  private device?: { x: Tensor; y: Tensor };
   constructor(readonly opts: MlpClientsOptions) {
     const fn = 'MlpClients';
     this.size = opts.model.size;
@@ -120,6 +124,13 @@ export class MlpClients implements ClientTrainer {
       for (let b = 0; b < B; b++) rows[j * B + b] = own[Math.floor((w[b]! * own.length) / 2 ** 32)]!;
     });
     return rows;
+  }
+
+  /** Frees the backend copy of the data set (a later call uploads it again). */
+  dispose(): void {
+    this.device?.x.dispose();
+    this.device?.y.dispose();
+    this.device = undefined;
   }
 
   async train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float32Array> {
@@ -154,17 +165,17 @@ export class MlpClients implements ClientTrainer {
       ? tidy(() => contiguous(broadcastTo(tensor(new Float32Array(starts), [1, P], { dtype: 'float32', backend }), [S, P])))
       : tensor(new Float32Array(starts), [S, P], { dtype: 'float32', backend });
     const opt = new SGD(params, { lr });
-    const xb = new Float32Array(S * B * F), yb = new Int32Array(S * B);
+    // The data set lives on the backend; a step gathers its S·B rows there (bit-identical to
+    // copying them on the host: a gather is a copy).
+    this.device ??= { x: keep(tensor(data.x.subarray(0, data.n * F), [data.n, F], { backend })), y: keep(tensor(data.y.subarray(0, data.n), [data.n], { dtype: 'int32', backend })) };
+    const dev = this.device;
     const lossOf = (p: Tensor, x: Tensor, y: Tensor) => div(softmaxCrossEntropy(reshape(model.apply(p, x), [S * B, model.sizes.at(-1)!]), y, { reduction: 'sum' }), B);
     const vg = valueAndGrad(lossOf);
     for (let s = 0; s < I; s++) {
       const rows = this.batchRows(tasks, s, seed);
-      for (let q = 0; q < rows.length; q++) {
-        xb.set(data.x.subarray(rows[q]! * F, (rows[q]! + 1) * F), q * F);
-        yb[q] = data.y[rows[q]!]!;
-      }
       tidy(() => {
-        const x = tensor(xb, [S, B, F], { backend }), y = tensor(yb, [S * B], { dtype: 'int32', backend });
+        const idx = tensor(rows, [S * B], { dtype: 'int32', backend });
+        const x = reshape(gather(dev.x, idx), [S, B, F]), y = gather(dev.y, idx);
         const { grad } = vg(params, x, y);
         opt.step(grad);
       });

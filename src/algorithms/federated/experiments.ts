@@ -424,6 +424,7 @@ export const fedauFmnistExperiment = defineExperiment({
             ctx.progress(round + 1, s.rounds, scheme);
           },
         });
+        trainer.dispose();
         const acc = await mlpAccuracy(model, final, test);
         curve.push([s.rounds, acc]);
         return { accuracy: acc, curve };
