@@ -1,8 +1,9 @@
-// Small dense linear algebra in float64 on the host: Householder QR, a symmetric
-// eigensolver (Householder tridiagonalisation + implicit QL) and orthonormalisation of a
-// few columns through their Gram matrix. These serve the spectrum algorithms' small
-// projected problems (k×k with k up to a few hundred) and the construction of test
-// matrices; all matrices are row-major Float64Arrays.
+// Small dense linear algebra in float64 on the host: Householder QR, the symmetric
+// eigensolver (Householder tridiagonalisation + implicit QL; with or without vectors) and
+// orthonormalisation of a few columns through their Gram matrix. These serve the spectrum
+// algorithms' projected problems, dense curvature matrices of small models (n in the
+// thousands: the oracle for Lanczos) and the construction of test matrices; all matrices are
+// row-major Float64Arrays.
 
 import { rangeError, typeError } from '../errors.js';
 import { normal } from '../random.js';
@@ -79,79 +80,127 @@ export interface SymEigResult {
 }
 
 /**
- * All eigenpairs of a symmetric n×n matrix (only the lower triangle is read): Householder
- * reduction to tridiagonal form, then implicit QL. O(n³); meant for n up to about 1000.
+ * Householder reduction of a symmetric matrix (lower triangle read) to tridiagonal form
+ * T = QᵀAQ, Q = H_0·H_1·…·H_{n−3}, H_k = I − τ_k v_k v_kᵀ acting on rows/columns k+1…n−1
+ * (Golub & Van Loan, Matrix Computations, 4th ed., §8.3.1: 4n³/3 flops). Only the lower
+ * triangle is read and updated, row by row, so every inner loop is contiguous. With `keep`,
+ * v_k is returned in column k below the subdiagonal of `reflectors` (n×n) and τ_k in `taus`.
+ */
+function householderTridiagonal(src: Float64Array, n: number, keep: boolean):
+  { diag: Float64Array; off: Float64Array; reflectors: Float64Array; taus: Float64Array } {
+  const m = Float64Array.from(src);
+  const v = new Float64Array(n), p = new Float64Array(n);
+  const diag = new Float64Array(n), off = new Float64Array(Math.max(0, n - 1)), taus = new Float64Array(n);
+  for (let k = 0; k < n - 2; k++) {
+    const s = k + 1, len = n - s;
+    let norm2 = 0;
+    for (let i = 0; i < len; i++) {
+      const x = m[(s + i) * n + k]!;
+      v[i] = x;
+      norm2 += x * x;
+    }
+    const norm = Math.sqrt(norm2);
+    if (norm === 0) { off[k] = 0; continue; }
+    const alpha = v[0]! >= 0 ? -norm : norm;
+    const x0 = v[0]!;
+    v[0] = x0 - alpha;
+    const vv = norm2 - 2 * alpha * x0 + alpha * alpha; // ‖v‖² with v_0 = x_0 − α
+    off[k] = alpha;
+    if (vv === 0) continue;
+    const tau = 2 / vv;
+    taus[k] = tau;
+    if (keep) for (let i = 0; i < len; i++) m[(s + i) * n + k] = v[i]!;
+    // p = τ·A22·v from the lower triangle: a_ij (j < i) contributes a_ij·v_j to p_i and a_ij·v_i to p_j.
+    p.fill(0, 0, len);
+    for (let i = 0; i < len; i++) {
+      const row = (s + i) * n + s;
+      const vi = v[i]!;
+      let acc = 0;
+      for (let j = 0; j < i; j++) {
+        const aij = m[row + j]!;
+        acc += aij * v[j]!;
+        p[j]! += aij * vi;
+      }
+      p[i]! += acc + m[row + i]! * vi;
+    }
+    let pv = 0;
+    for (let i = 0; i < len; i++) { p[i]! *= tau; pv += p[i]! * v[i]!; }
+    const half = 0.5 * tau * pv;
+    for (let i = 0; i < len; i++) p[i]! -= half * v[i]!; // p is now w = p − (τ/2)(pᵀv)·v
+    // A22 ← A22 − v·wᵀ − w·vᵀ (lower triangle).
+    for (let i = 0; i < len; i++) {
+      const row = (s + i) * n + s;
+      const vi = v[i]!, wi = p[i]!;
+      for (let j = 0; j <= i; j++) m[row + j]! -= vi * p[j]! + wi * v[j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) diag[i] = m[i * n + i]!;
+  if (n >= 2) off[n - 2] = m[(n - 1) * n + n - 2]!;
+  return { diag, off, reflectors: m, taus };
+}
+
+function checkFinite(fn: string, a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = a[i * n + j]!;
+      if (!Number.isFinite(x)) throw new RangeError(`${fn}: expected finite numbers in 'a' but received ${x} at (${i}, ${j})`);
+    }
+  }
+}
+
+/**
+ * All eigenpairs of a symmetric n×n matrix in float64 (only the lower triangle is read):
+ * Householder reduction to tridiagonal form T = QᵀAQ, the tridiagonal eigenproblem by
+ * implicit QL (`tridiagEigReference`, tql2's norm-wise deflation: it converges on singular
+ * matrices with many repeated eigenvalues, such as ReLU-net Hessians), then V = Q·Z by
+ * applying the reflectors to Z. O(n³): about 4n³/3 + 2n³ flops plus the QL rotations (≈ 6n³);
+ * backward stable, ‖AV − VΛ‖ and ‖VᵀV − I‖ are a small multiple of n·ε·‖A‖ and n·ε.
+ * For eigenvalues alone use `symEigenvalues` (O(n²) after the reduction).
+ * @example
+ * const { values, vectors } = symEig(new Float64Array([2, 1, 1, 2]), 2); // values = [1, 3]
  */
 export function symEig(a: Float64Array, n: number): SymEigResult {
   const src = checkSquare('symEig', 'a', a, n);
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      m[i * n + j] = src[i * n + j]!;
-      m[j * n + i] = src[i * n + j]!;
-    }
-  }
-  const q = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  const p = new Float64Array(n), w = new Float64Array(n), v = new Float64Array(n);
-  for (let k = 0; k < n - 2; k++) {
-    const len = n - k - 1;
-    let norm2 = 0;
-    for (let i = 0; i < len; i++) {
-      v[i] = m[(k + 1 + i) * n + k]!;
-      norm2 += v[i]! * v[i]!;
-    }
-    if (norm2 === 0) continue;
-    const alpha = -(v[0]! >= 0 ? 1 : -1) * Math.sqrt(norm2);
-    v[0]! -= alpha;
-    let vv = 0;
-    for (let i = 0; i < len; i++) vv += v[i]! * v[i]!;
-    if (vv === 0) continue;
-    const tau = 2 / vv;
-    // A22 ← H A22 H with H = I − τ v vᵀ, as A22 − v wᵀ − w vᵀ, w = p − (τ/2)(pᵀv) v, p = τ A22 v.
-    let pv = 0;
-    for (let i = 0; i < len; i++) {
-      let s = 0;
-      const row = (k + 1 + i) * n + k + 1;
-      for (let j = 0; j < len; j++) s += m[row + j]! * v[j]!;
-      p[i] = tau * s;
-      pv += p[i]! * v[i]!;
-    }
-    const half = 0.5 * tau * pv;
-    for (let i = 0; i < len; i++) w[i] = p[i]! - half * v[i]!;
-    for (let i = 0; i < len; i++) {
-      const row = (k + 1 + i) * n + k + 1;
-      for (let j = 0; j < len; j++) m[row + j]! -= v[i]! * w[j]! + w[i]! * v[j]!;
-    }
-    m[(k + 1) * n + k] = alpha;
-    m[k * n + k + 1] = alpha;
-    for (let i = 1; i < len; i++) {
-      m[(k + 1 + i) * n + k] = 0;
-      m[k * n + k + 1 + i] = 0;
-    }
-    // Q ← Q H on columns k+1..n−1.
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      const row = r * n + k + 1;
-      for (let j = 0; j < len; j++) s += q[row + j]! * v[j]!;
-      s *= tau;
-      for (let j = 0; j < len; j++) q[row + j]! -= s * v[j]!;
-    }
-  }
-  const diag = new Float64Array(n), off = new Float64Array(Math.max(n - 1, 0));
-  for (let i = 0; i < n; i++) diag[i] = m[i * n + i]!;
-  for (let i = 0; i < n - 1; i++) off[i] = m[(i + 1) * n + i]!;
+  checkFinite('symEig', src, n);
+  const { diag, off, reflectors: m, taus } = householderTridiagonal(src, n, true);
   const t = tridiagEigReference(diag, off, { vectors: true });
   const z = t.vectors!;
-  const vectors = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += q[r * n + j]! * z[j * n + c]!;
-      vectors[r * n + c] = s;
+  // V = H_0·…·H_{n−3}·Z: apply H_k (rows k+1…n−1) from the last to the first.
+  const w = new Float64Array(n);
+  for (let k = n - 3; k >= 0; k--) {
+    const tau = taus[k]!;
+    if (tau === 0) continue;
+    const s = k + 1;
+    w.fill(0);
+    for (let i = s; i < n; i++) {
+      const vi = m[i * n + k]!;
+      if (vi === 0) continue;
+      const row = i * n;
+      for (let c = 0; c < n; c++) w[c]! += vi * z[row + c]!;
+    }
+    for (let i = s; i < n; i++) {
+      const f = tau * m[i * n + k]!;
+      if (f === 0) continue;
+      const row = i * n;
+      for (let c = 0; c < n; c++) z[row + c]! -= f * w[c]!;
     }
   }
-  return { values: t.values, vectors };
+  return { values: t.values, vectors: z };
+}
+
+/**
+ * All eigenvalues (ascending) of a symmetric n×n matrix in float64 (only the lower triangle
+ * is read): the Householder reduction of `symEig`, then the tridiagonal eigenvalues by
+ * implicit QL without vectors (O(n²)). About 4n³/3 flops in all; each eigenvalue is within
+ * a small multiple of n·ε·‖A‖ of the exact one. n = 2000 takes seconds.
+ * @example
+ * const values = symEigenvalues(denseHessian, n); // values[n − 1] = λ_max
+ */
+export function symEigenvalues(a: Float64Array, n: number): Float64Array {
+  const src = checkSquare('symEigenvalues', 'a', a, n);
+  checkFinite('symEigenvalues', src, n);
+  const { diag, off } = householderTridiagonal(src, n, false);
+  return tridiagEigReference(diag, off).values;
 }
 
 /**

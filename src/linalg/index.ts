@@ -19,6 +19,6 @@ export { probeRows, probeValues, PROBE_STREAM } from './probes.js';
 export type { ProbeDistribution, ProbeOptions } from './probes.js';
 export { tridiagEig, tridiagEigReference, setNativeTridiagEig, tridiagEigImplementation } from './tridiag.js';
 export type { TridiagEigOptions, TridiagEigResult, TridiagEigFn } from './tridiag.js';
-export { symEig, householderQ, randomOrthogonal, gramOrthonormaliser } from './dense.js';
+export { symEig, symEigenvalues, householderQ, randomOrthogonal, gramOrthonormaliser } from './dense.js';
 export { cholesky, choleskySolve, solve, inverse, svd, lstsq, cond } from './solve.js';
 export type { CholeskyOptions, SVDResult, LstsqOptions, LstsqResult } from './solve.js';

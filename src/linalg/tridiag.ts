@@ -4,7 +4,11 @@
 // rows i and i+1). `tridiagEigReference` is the TypeScript implementation: implicit QL with
 // Wilkinson shifts (the tql2 scheme of EISPACK; Bowdler, Martin, Reinsch & Wilkinson,
 // Numer. Math. 11, 1968), O(k²) for the values plus the requested rows of the eigenvector
-// matrix, O(k³) with all of it. `tridiagEig` (the one public solver) uses a native solver
+// matrix, O(k³) with all of it. An off-diagonal is negligible when |e[m]| ≤ ε·‖T‖ (tql2's
+// norm-wise test, backward stable): the purely relative test ε·(|d[m]| + |d[m+1]|) never
+// fires on blocks of roundoff-sized entries, which Householder reductions of singular
+// matrices (ReLU-net Hessians, with many exactly zero eigenvalues) produce, and QL then
+// failed to converge. `tridiagEig` (the one public solver) uses a native solver
 // when one is registered and loads (src/backends.ts registers the cpu addon's: the same
 // algorithm in C++, on a libuv worker thread; this layer does not import the backend), and
 // this one otherwise; `setNativeTridiagEig` overrides the choice.
@@ -65,10 +69,15 @@ export function tridiagEigReference(diag: Float64Array, off: Float64Array, opts:
   e.set(off);
   // The rotations act on columns of Z, each row independently: with full=false only rows 0
   // and k−1 are carried (z0, zl), which keeps the cost O(k²).
+  // z holds Zᵀ (zt[j·k + r] = component r of vector j) so that a rotation of two vectors
+  // runs over contiguous memory.
   const z = full ? new Float64Array(k * k) : null;
   const z0 = new Float64Array(k), zl = new Float64Array(k);
   if (z) for (let i = 0; i < k; i++) z[i * k + i] = 1;
   if (k > 0) { z0[0] = 1; zl[k - 1] = 1; }
+  let tnorm = 0;
+  for (let i = 0; i < k; i++) tnorm = Math.max(tnorm, Math.abs(d[i]!) + (i > 0 ? Math.abs(e[i - 1]!) : 0) + Math.abs(e[i]!));
+  const small = EPS * tnorm;
 
   for (let l = 0; l < k; l++) {
     let iter = 0;
@@ -76,7 +85,8 @@ export function tridiagEigReference(diag: Float64Array, off: Float64Array, opts:
       let m = l;
       for (; m < k - 1; m++) {
         const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
-        if (Math.abs(e[m]!) <= EPS * dd) break;
+        const em = Math.abs(e[m]!);
+        if (em <= EPS * dd || em <= small) break;
       }
       if (m === l) break;
       if (++iter > 60) {
@@ -108,11 +118,11 @@ export function tridiagEigReference(diag: Float64Array, off: Float64Array, opts:
         d[i + 1] = g + p;
         g = c * r - b;
         if (z) {
-          for (let row = 0; row < k; row++) {
-            const at = row * k;
-            const zi = z[at + i]!, zj = z[at + i + 1]!;
-            z[at + i + 1] = s * zi + c * zj;
-            z[at + i] = c * zi - s * zj;
+          const ai = i * k, aj = ai + k;
+          for (let q = 0; q < k; q++) {
+            const zi = z[ai + q]!, zj = z[aj + q]!;
+            z[aj + q] = s * zi + c * zj;
+            z[ai + q] = c * zi - s * zj;
           }
         } else {
           let zi = z0[i]!, zj = z0[i + 1]!;
@@ -137,14 +147,14 @@ export function tridiagEigReference(diag: Float64Array, off: Float64Array, opts:
     vectors = new Float64Array(k * k);
     for (let j = 0; j < k; j++) {
       const src = order[j]!;
-      for (let row = 0; row < k; row++) vectors[row * k + j] = z[row * k + src]!;
+      for (let row = 0; row < k; row++) vectors[row * k + j] = z[src * k + row]!;
     }
   }
   for (let j = 0; j < k; j++) {
     const src = order[j]!;
     values[j] = d[src]!;
-    first[j] = z ? z[src]! : z0[src]!;
-    last[j] = z ? z[(k - 1) * k + src]! : zl[src]!;
+    first[j] = z ? z[src * k]! : z0[src]!;
+    last[j] = z ? z[src * k + k - 1]! : zl[src]!;
   }
   return vectors ? { values, first, last, vectors } : { values, first, last };
 }

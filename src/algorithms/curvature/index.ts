@@ -2,7 +2,9 @@
 // oracle), the Hessian = GGN + residual split, the minibatch-Hessian sampler, the sharpness
 // tracker, loss along a line, outlier counts; and streamed per-example gradient statistics.
 
-export { denseMatrix, tridiagonalize, tridiagEigenvalues, symEigenvalues } from './dense.js';
+export { denseMatrix } from './dense.js';
+// The dense eigenvalue solver is the engine's (one place); re-exported under this library's name.
+export { symEigenvalues } from '../../engine.js';
 export type { DenseOptions } from './dense.js';
 export {
   curvatureOperator, minibatchSubsets, gatherBatch, minibatchSpectra, topEigenvalues, SharpnessTracker, lossAlongLine,
