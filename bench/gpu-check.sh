@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # One command for a machine with an NVIDIA GPU and no network: descent's WebGPU matmul bench on
 # the Vulkan adapter (Dawn), and the same shapes through PyTorch in float32 with TF32 disabled,
-# printed as two tables and one comparison.
+# printed as two tables and one comparison; then, each part independent of the others (a failure
+# prints a line and the script goes on):
+#   hvp       the reference problem's Hessian-vector product (784-256-256-10 ReLU MLP, 2,048 rows),
+#             descent webgpu (bench/gpu-check-parts.ts) vs PyTorch CUDA fp32 double backward
+#             (bench/peers/gpu_torch.py): reuse, fresh, loss + gradient, and v0·H·v0 of each
+#   adam      one Adam step on 10M parameters, descent's fused WGSL step vs torch.optim.Adam with
+#             torch's default implementation for CUDA tensors
+#   spectrum  the spectrum command, `descent spectrum --model <reference weights> --data <the
+#             reference rows> --samples all --probes 1 --iterations 150 --min-iterations 20
+#             --tol 1e-4 --backend webgpu`, wall clock of the process (twice), its own timings
+#             and its top-5 against the float64 reference
+# `bash bench/gpu-check.sh --only hvp,adam` runs only those parts (matmul, hvp, adam, spectrum).
 #
 #   bash bench/gpu-check.sh --prepare   here, with the repo installed (npm ci, npm install
 #                                       --prefix bench/peers not needed) and apt: writes .gpucheck/
@@ -12,6 +23,11 @@
 # bench bundled into one ES module by esbuild (descent's TypeScript included; kernels/ is read from
 # the repo), and the Vulkan loader (libvulkan1 .deb), unpacked only if the machine lacks one.
 # The NVIDIA Vulkan driver comes from the machine (/usr/local/nvidia on the device machines).
+# For hvp/adam/spectrum also: the reference problem (problem/: pixels as uint8, weights, v0,
+# model.safetensors; ~5 MiB, from bench/gpu-check-problem.ts), the parts bundled by esbuild
+# (parts.mjs), and for the spectrum command the built CLI (app.tar.xz: dist/, bin/, package.json,
+# the native addon and the production node_modules except webgpu, ~6 MiB), unpacked to
+# /tmp/gpucheck/app with the repo's kernels/ linked in.
 # Shapes: square 128–2048 and the MLP shapes M×K×N of bench/matmul.bench.ts; descent's matmul
 # kernels: tiled with 4×4 and 8×8 outputs per invocation (the default on GPUs picks 8×8 for M, N ≥
 # 256) and the subgroup kernel; PyTorch: torch.matmul on CUDA fp32, allow_tf32 = False, best of 5
@@ -41,6 +57,15 @@ if [ "${1:-}" = "--prepare" ]; then
   # shellcheck disable=SC2086
   # The NVIDIA Vulkan ICD (libGLX_nvidia) needs libglvnd's dispatch libraries beside the loader.
   apt-get $o update -qq && (cd "$OUT/debs" && apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 >/dev/null)
+  # The reference problem, the curvature/optimizer parts, and the built CLI for the spectrum part.
+  npx tsx bench/gpu-check-problem.ts "$OUT/problem"
+  npx esbuild bench/gpu-check-parts.ts --bundle --platform=node --format=esm --target=node20 --external:webgpu \
+      --outfile="$OUT/parts.mjs" --log-level=warning
+  npm run build >/dev/null 2>&1 || echo "gpu-check: npm run build reported errors (dist/ is still written; the spectrum part uses it)"
+  [ -f dist/src/cli/descent.js ] && [ -f build/Release/descent.node ] || { echo "gpu-check: need dist/ (npm run build) and build/Release/descent.node (npm run build:native)" >&2; exit 1; }
+  npm ls --omit=dev --all --parseable 2>/dev/null | sed "s|^$PWD/||" | grep '^node_modules/' \
+    | grep -v -E '^node_modules/(webgpu|cmake-js|node-addon-api|@webgpu/types)(/|$)' > /tmp/gpucheck-prod.txt
+  tar -cf - dist bin package.json build/Release/descent.node -T /tmp/gpucheck-prod.txt | xz -T0 -6 > "$OUT/app.tar.xz"
   du -b "$OUT"/* "$OUT"/*/* 2>/dev/null | sort -n | tail -n 8
   total=$(du -sb "$OUT" | cut -f1)
   echo "gpu-check: $OUT holds $((total / 1048576)) MiB (limit of what travels: 64 MiB with the repo)"
@@ -65,6 +90,12 @@ NV=/usr/local/nvidia
 [ -d "$NV/lib64" ] && export LD_LIBRARY_PATH="$NV/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
 
+ONLY=matmul,hvp,adam,spectrum
+if [ "${1:-}" = "--only" ]; then ONLY=$2; shift 2; fi
+want() { [[ ",$ONLY," == *",$1,"* ]]; }
+REPO=$PWD
+
+if want matmul; then
 for variant in tiled-4 tiled-8 subgroup; do
   kernel=${variant%-*}; tile=${variant#*-}; [ "$tile" = "$variant" ] && tile=
   echo; echo "=== descent webgpu (matmul kernel: $variant)"
@@ -73,7 +104,7 @@ for variant in tiled-4 tiled-8 subgroup; do
 done
 
 echo; echo "=== PyTorch fp32 (TF32 off) and the comparison"
-python3 - "$WORK" <<'PY'
+python3 - "$WORK" <<'PY' || echo "gpu-check: the PyTorch matmul part failed (status $?)"
 import json, os, sys
 import torch
 work = sys.argv[1]
@@ -114,3 +145,65 @@ for shape, t in torch_rows.items():
         line += f"{v:17.1f} {100 * v / t:4.0f}% " if v else f"{'—':>17} {'':>5} "
     print(line)
 PY
+fi
+
+if want hvp; then
+  echo; echo "=== HVP on the reference problem: descent webgpu vs PyTorch CUDA fp32 (double backward)"
+  GPUCHECK_JSON="$WORK/descent-hvp.json" "$WORK/node" "$OUT/parts.mjs" hvp "$OUT/problem" || echo "gpu-check: the descent hvp part failed (status $?)"
+  python3 bench/peers/gpu_torch.py hvp "$OUT/problem" "$WORK/torch-hvp.json" || echo "gpu-check: the PyTorch hvp part failed (status $?)"
+fi
+
+if want adam; then
+  echo; echo "=== Adam step on 10M parameters: descent webgpu vs torch.optim.Adam on CUDA"
+  GPUCHECK_JSON="$WORK/descent-adam.json" "$WORK/node" "$OUT/parts.mjs" adam 10000000 || echo "gpu-check: the descent adam part failed (status $?)"
+  python3 bench/peers/gpu_torch.py adam 10000000 "$WORK/torch-adam.json" || echo "gpu-check: the PyTorch adam part failed (status $?)"
+fi
+
+if want hvp || want adam; then
+  python3 - "$WORK" <<'PY' || true
+import json, os, sys
+w = sys.argv[1]
+def load(n):
+    p = os.path.join(w, n)
+    return {r['kernel']: r for r in json.load(open(p))} if os.path.exists(p) else {}
+for part in ('hvp', 'adam'):
+    d, t = load(f'descent-{part}.json'), load(f'torch-{part}.json')
+    for k in d:
+        if k in t:
+            print(f"{k:16} descent {d[k]['median']:9.3f} ms  torch {t[k]['median']:9.3f} ms  ratio descent/torch {d[k]['median'] / t[k]['median']:.2f} (medians; mins {d[k]['min']:.3f} / {t[k]['min']:.3f})")
+PY
+fi
+
+if want spectrum; then
+  echo; echo "=== spectrum command on --backend webgpu (reference weights and rows)"
+  (
+    set -e
+    APP="$WORK/app"
+    if [ ! -f "$APP/dist/src/cli/descent.js" ]; then
+      rm -rf "$APP" && mkdir -p "$APP"
+      if command -v xz >/dev/null; then xz -d -c "$OUT/app.tar.xz" | tar -xf - -C "$APP"
+      else python3 -c "import lzma,tarfile,sys; tarfile.open(fileobj=lzma.open(sys.argv[1])).extractall(sys.argv[2])" "$OUT/app.tar.xz" "$APP"; fi
+    fi
+    ln -sfn "$REPO/kernels" "$APP/kernels"
+    mkdir -p "$APP/node_modules/webgpu/dist/linux-x64"
+    cp "$OUT/node_modules/webgpu/index.js" "$OUT/node_modules/webgpu/package.json" "$APP/node_modules/webgpu/"
+    cp "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node" "$APP/node_modules/webgpu/dist/linux-x64/"
+    "$WORK/node" "$OUT/parts.mjs" data "$OUT/problem" "$WORK/data.safetensors"
+    for run in 1 2; do
+      rm -rf "$WORK/spectrum-out"
+      t0=$(date +%s.%N)
+      "$WORK/node" "$APP/bin/descent.js" spectrum --model "$OUT/problem/model.safetensors" --data "$WORK/data.safetensors" --samples all \
+        --probes 1 --iterations 150 --min-iterations 20 --tol 1e-4 --backend webgpu --out "$WORK/spectrum-out" --quiet
+      t1=$(date +%s.%N)
+      python3 - "$WORK/spectrum-out/spectrum.json" "$OUT/problem/meta.json" "$t0" "$t1" "$run" <<'PY'
+import json, sys
+j, meta = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+want = meta['expected']['top5_eigenvalues']
+top = j['eigenvalues']['top']
+err = max(abs(a - b) / abs(b) for a, b in zip(top, want))
+print(f"run {sys.argv[5]}: wall clock {float(sys.argv[4]) - float(sys.argv[3]):.2f} s · {j['eigenvalues']['steps']} Lanczos steps · top-5 max rel. error {err:.1e} · trace {j['trace']['estimate']:.3f} ± {j['trace'].get('standardError') or 0:.3f}")
+print('  timings', json.dumps(j.get('timings')))
+PY
+    done
+  ) || echo "gpu-check: the spectrum part failed (status $?)"
+fi

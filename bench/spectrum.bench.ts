@@ -16,10 +16,20 @@
 //   command  the same job as a command, `node bin/descent.js spectrum …` in a child process:
 //            the wall clock issue 5 asks about (process start, module loading and data
 //            inflating included). Needs the build (dist/, `npm run build`).
-// PyHessian's figures on this machine (issue 5): eigenvalues(top_n=5) 6.71 s, trace() 1.52 s,
-// density() 4.63 s, 12.86 s in all.
+// Peer, same run (the command part): PyHessian's own code (a checkout outside the repository,
+// $DESCENT_PYHESSIAN, default ../peers/PyHessian; bench/peers/peer.ts says how to get it and
+// the part runs without it, saying so) on Debian's python3-torch, same weights and rows:
+// hessian(model, CrossEntropyLoss, data=(x, y), cuda=False) + eigenvalues(top_n=5) + trace()
+// + density() with its defaults, timed in-process (Python start and imports excluded). The
+// command's runs and PyHessian's alternate (command, PyHessian, command, PyHessian, …, --repeat
+// rounds, default 3); speed-up = PyHessian s / command s per round, and of the medians.
+// `--model PATH` runs both on a .safetensors MLP (e.g. `descent train --out DIR`'s
+// DIR/weights.safetensors) instead of the reference weights, on the same reference rows.
+// `--no-peers` leaves PyHessian out.
+// PyHessian's figures on the old machine (issue 5): eigenvalues(top_n=5) 6.71 s, trace() 1.52 s,
+// density() 4.63 s, 12.86 s in all (the other parts still quote these).
 //
-// Run: `npm run bench -- spectrum [--json FILE] [--repeat R] [--parts top5,trace,slq,job,command] [--quick]`
+// Run: `npm run bench -- spectrum [--json FILE] [--repeat R] [--parts top5,trace,slq,job,command] [--model PATH] [--no-peers] [--quick]`
 // (--quick: top5 and job only), or `npx tsx bench/spectrum.bench.ts` with the same options.
 // Rows (bench/run.ts's BenchRow): kernel, backend, shape, threads, median/min/max seconds, unit 's',
 // plus each part's results (values, errors, standard errors, products, PyHessian's time).
@@ -37,6 +47,8 @@ import { parseSpectrumArgs } from '../src/cli/spectrum.js';
 import { runSpectrum } from '../src/cli/spectrum-job.js';
 import type { SpectrumOptions } from '../src/cli/spectrum.js';
 import * as L from '../src/linalg/index.js';
+import { readMlpSafetensors, flattenMlp } from '../src/io/index.js';
+import { Peer, median as med, pyhessianHint, pyhessianPath, writeProblem } from './peers/peer.js';
 import type { BenchRow } from './run.js';
 
 const PYHESSIAN_S = { top5: 6.71, trace: 1.52, slq: 4.63, job: 12.86 };
@@ -62,8 +74,9 @@ function row(kernel: string, times: number[], extra: Record<string, unknown>): B
 
 /** Runs the benchmark and returns its rows (printing a line per part). */
 export async function run(argv: string[] = []): Promise<BenchRow[]> {
-  const { values } = parseArgs({ args: argv, strict: false, options: { json: { type: 'string' }, repeat: { type: 'string' }, parts: { type: 'string' }, quick: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, strict: false, options: { json: { type: 'string' }, repeat: { type: 'string' }, parts: { type: 'string' }, quick: { type: 'boolean' }, model: { type: 'string' }, 'no-peers': { type: 'boolean' } } });
   const repeat = Number(values.repeat ?? 1);
+  const modelPath = typeof values.model === 'string' ? values.model : null;
   const parts = new Set(String(values.parts ?? (values.quick ? 'top5,job' : 'top5,trace,slq,job,command')).split(','));
   const rows: BenchRow[] = [];
   const print = (r: BenchRow, note: string) => console.log(`${r.kernel.padEnd(22)} ${r.median.toFixed(3).padStart(8)} s  ${note}`);
@@ -75,26 +88,69 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
     if (!existsSync(join(root, 'dist', 'src', 'cli', 'spectrum-job.js'))) {
       console.log('spectrum.command          skipped: no build (run `npm run build` first; without dist/ the command compiles TypeScript as it starts)');
     } else {
+      // PyHessian first (its worker starts and loads torch before the first timed command).
+      let peer: Peer | null = null;
+      const pyh = pyhessianPath();
+      if (values['no-peers'] === true) console.log('spectrum: PyHessian peer left out (--no-peers)');
+      else if (!pyh) console.log(pyhessianHint);
+      else {
+        const p = await Peer.start({ torch: true });
+        if (typeof p === 'string') console.log(`spectrum: PyHessian peer skipped: ${p}`);
+        else {
+          peer = p;
+          const ref0 = d.loadReferenceProblem();
+          const flat = modelPath ? flattenMlp(readMlpSafetensors(modelPath)) : ref0.flat;
+          const widths = modelPath ? readMlpSafetensors(modelPath).widths : ref0.widths;
+          const dir = writeProblem({ widths, x: ref0.x, y: ref0.y, n: ref0.n, flat }, 'spectrum');
+          await peer.request({ op: 'problem', dir });
+          await peer.request({ op: 'threads', n: getThreads() });
+          console.log(`spectrum peer: PyHessian (${pyh}), ${peer.describe()}, ${getThreads()} threads`);
+        }
+      }
       const out = join(tmpdir(), `descent-bench-command-${process.pid}`);
-      const args = [join(root, 'bin', 'descent.js'), 'spectrum', '--model', 'reference', '--data', 'reference', '--samples', 'all', '--probes', '1', '--iterations', '150',
+      const args = [join(root, 'bin', 'descent.js'), 'spectrum', '--model', modelPath ?? 'reference', '--data', 'reference', '--samples', 'all', '--probes', '1', '--iterations', '150',
         '--min-iterations', '20', '--tol', '1e-4', '--backend', 'cpu', '--out', out, '--quiet'];
-      const times: number[] = [];
-      for (let i = 0; i < Math.max(repeat, 1); i++) {
+      console.log(`command: node ${args.slice(0, -3).join(' ')}`);
+      const times: number[] = [], peerTimes: number[] = [], ratios: number[] = [];
+      let last: Record<string, any> = {};
+      const rounds = values.repeat !== undefined ? Math.max(repeat, 1) : peer ? 3 : 1;
+      for (let i = 0; i < rounds; i++) {
         rmSync(out, { recursive: true, force: true });
         const t0 = performance.now();
         const res = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-        times.push((performance.now() - t0) / 1000);
+        const t = (performance.now() - t0) / 1000;
+        times.push(t);
         if (res.status !== 0) throw new Error(`spectrum.command: the command exited with status ${res.status}`);
+        const j = JSON.parse(readFileSync(join(out, 'spectrum.json'), 'utf8')) as Record<string, any>;
+        let line = `  round ${i + 1}: command ${t.toFixed(2)} s (${j.eigenvalues.steps} steps)`;
+        if (peer) {
+          last = await peer.request({ op: 'pyhessian', path: pyh, seed: i });
+          peerTimes.push(last.seconds as number);
+          ratios.push((last.seconds as number) / t);
+          line += `, PyHessian ${(last.seconds as number).toFixed(2)} s (eigenvalues ${(last.eigenvalues as number).toFixed(2)}, trace ${(last.trace as number).toFixed(2)}, density ${(last.density as number).toFixed(2)}), speed-up ${(ratios.at(-1)!).toFixed(2)}×`;
+        }
+        console.log(line);
       }
+      peer?.close();
       const j = JSON.parse(readFileSync(join(out, 'spectrum.json'), 'utf8')) as Record<string, any>;
       rmSync(out, { recursive: true, force: true });
-      const relErr = (j.eigenvalues.top as number[]).map((v, i) => Math.abs(v - want[i]!) / want[i]!);
-      const med = times.slice().sort((a, c) => a - c)[Math.floor(times.length / 2)]!;
+      const top = j.eigenvalues.top as number[];
+      const relErr = modelPath ? null : top.map((v, i) => Math.abs(v - want[i]!) / want[i]!);
+      const m = med(times);
+      const pm = peerTimes.length > 0 ? med(peerTimes) : null;
       const r = row('spectrum.command', times, {
-        relErr, steps: j.eigenvalues.steps, trace: j.trace.estimate, stdError: j.trace.standardError, pyhessian: PYHESSIAN_S.job, speedup: PYHESSIAN_S.job / med,
+        model: modelPath ?? 'reference', top, relErr, steps: j.eigenvalues.steps, residuals: j.eigenvalues.residuals, trace: j.trace.estimate, stdError: j.trace.standardError,
+        ...(pm !== null ? { pyhessian: pm, pyhessianTimes: peerTimes, pyhessianTop: last.top, pyhessianTrace: last.trace_estimate, speedup: pm / m, speedups: ratios } : {}),
       });
+      if (modelPath) r.shape = `${modelPath} rows=2048`;
       rows.push(r);
-      print(r, `wall clock of the command (median of ${times.length}): ${j.eigenvalues.steps} Lanczos steps, top-5 max rel. error ${Math.max(...relErr).toExponential(1)}; ${(PYHESSIAN_S.job / med).toFixed(2)}× PyHessian's ${PYHESSIAN_S.job} s`);
+      const acc = relErr ? `top-5 max rel. error ${Math.max(...relErr).toExponential(1)}` : `top-5 ${top.map((v) => v.toPrecision(6)).join(', ')}${pm !== null ? ` (PyHessian ${(last.top as number[]).map((v) => v.toPrecision(4)).join(', ')})` : ''}`;
+      print(r, `wall clock of the command (median of ${times.length}, spread ${Math.min(...times).toFixed(2)}–${Math.max(...times).toFixed(2)}): ${j.eigenvalues.steps} Lanczos steps, ${acc}, trace ${(j.trace.estimate as number).toFixed(2)} ± ${(j.trace.standardError as number)?.toFixed(2)}`
+        + (pm !== null ? `; PyHessian median ${pm.toFixed(2)} s (${Math.min(...peerTimes).toFixed(2)}–${Math.max(...peerTimes).toFixed(2)}): speed-up ${(pm / m).toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''));
+    }
+    if (modelPath) {
+      if (typeof values.json === 'string') writeFileSync(values.json, JSON.stringify(rows, null, 1));
+      return rows;
     }
   }
   const b = await useBackend('cpu');
