@@ -26,7 +26,7 @@ import { Tensor } from '../tensor.js';
 import { blockVersion, decodePartial, digest, encodeBlock, jobId, keys, ProtocolError, PROTOCOL, taskFields, WIRE_DTYPE } from './protocol.js';
 import type { CurvatureJob, Keys, Partial } from './protocol.js';
 import { connectRedis, ensureGroup, redactUrl, sleep } from './redis.js';
-import type { Redis } from './redis.js';
+import type { Redis, RedisOptions } from './redis.js';
 
 export interface DistributedOperatorOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://...`. */
@@ -44,6 +44,8 @@ export interface DistributedOperatorOptions {
   log?: (line: string) => void;
   /** Wait notices every this many ms while shards are outstanding (default 30 s). */
   noticeMs?: number;
+  /** Extra ioredis options (e.g. `{ tls: { ca } }` for a private CA with rediss://). */
+  redisOptions?: RedisOptions;
 }
 
 export interface DistributedStats {
@@ -89,8 +91,8 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
   const retryMs = o.retryMs ?? 60_000, ttl = o.ttlMs ?? 24 * 3600_000, noticeMs = o.noticeMs ?? 30_000;
   const log = o.log ?? (() => undefined);
   const where = redactUrl(o.url);
-  const r: Redis = connectRedis(o.url, `descent-coordinator-${id.slice(0, 8)}`);
-  const blocking: Redis = connectRedis(o.url, `descent-coordinator-wait-${id.slice(0, 8)}`);
+  const r: Redis = connectRedis(o.url, `descent-coordinator-${id.slice(0, 8)}`, o.redisOptions);
+  const blocking: Redis = connectRedis(o.url, `descent-coordinator-wait-${id.slice(0, 8)}`, o.redisOptions);
   const S = job.ranges.length, n = job.n;
   const stats: DistributedStats = { calls: 0, enqueued: 0, reused: 0, refused: 0, bytesOut: 0, bytesIn: 0, outages: 0 };
   let closed = false;

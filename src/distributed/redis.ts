@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { Keys } from './protocol.js';
 
-export type { Redis };
+export type { Redis, RedisOptions };
 
 /** The URL with its password (and user) replaced by '***', for logs and errors. */
 export function redactUrl(url: string): string {
@@ -25,6 +25,8 @@ export function connectRedis(url: string, name: string, extra: RedisOptions = {}
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 1000),
     lazyConnect: false,
+    // The ready check runs INFO, which an ACL user without @dangerous may not run; commands wait for the connection anyway.
+    enableReadyCheck: false,
     ...extra,
   });
   // Errors surface on the commands that fail; the 'error' event only repeats them.

@@ -24,7 +24,7 @@ import type { Tensor } from '../tensor.js';
 import { checkTask, decodeBlock, encodePartial, keys, parseJob, parseTask, ProtocolError } from './protocol.js';
 import type { CurvatureJob, Keys, Task } from './protocol.js';
 import { connectRedis, ensureGroup, redactUrl, sleep } from './redis.js';
-import type { Redis } from './redis.js';
+import type { Redis, RedisOptions } from './redis.js';
 
 /** One shard's curvature operator, loaded once per (job, shard). */
 export interface ShardServer {
@@ -56,6 +56,8 @@ export interface WorkerOptions {
   cacheShards?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** Extra ioredis options (e.g. `{ tls: { ca } }` for a private CA with rediss://). */
+  redisOptions?: RedisOptions;
   /** Fault injection for tests: sleep this long after claiming each task, before computing it. */
   stallMs?: number;
 }
@@ -75,7 +77,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
   const visibility = o.visibilityMs ?? 60_000, ttl = o.ttlMs ?? 24 * 3600_000, cacheMax = o.cacheShards ?? 8;
   const log = o.log ?? (() => undefined);
   const kinds = Object.keys(o.loaders);
-  const r: Redis = connectRedis(o.url, `descent-worker-${name}`);
+  const r: Redis = connectRedis(o.url, `descent-worker-${name}`, o.redisOptions);
   const stats: WorkerStats = { served: 0, duplicates: 0, rejected: 0, reclaimed: 0, loads: 0 };
   const jobs = new Map<string, CurvatureJob>();
   const shards = new Map<string, ShardServer>();

@@ -1,5 +1,5 @@
 // A real redis-server for a test: started on a free loopback port with its own temporary
-// directory, waited for (PING), and stopped. Never a mock.
+// directory, waited for (PING: PONG, or NOAUTH from a server that wants a password), and stopped. Never a mock.
 //
 // The port: Redis cannot report a port it chose itself, so a free one is found by binding
 // 127.0.0.1:0 in Node, reading the port and closing the socket, then passing it to
@@ -47,7 +47,7 @@ function ping(port: number): Promise<boolean> {
     s.setTimeout(500, () => done(false));
     s.once('error', () => done(false));
     s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-    s.on('data', (d) => { buf += d.toString(); if (buf.includes('\r\n')) done(buf.startsWith('+PONG')); });
+    s.on('data', (d) => { buf += d.toString(); if (buf.includes('\r\n')) done(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH')); });
   });
 }
 
@@ -71,9 +71,13 @@ export interface RedisServerOptions {
 async function launch(port: number, dir: string, o: RedisServerOptions): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes',
     ...(o.persist ? [] : ['--save', '', '--appendonly', 'no']), ...(o.args ?? [])];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => { out = (out + d.toString()).slice(-2000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   let exited: string | null = null;
-  child.once('exit', (code, sig) => { exited = `redis-server exited (${code ?? sig})`; });
+  child.once('exit', (code, sig) => { exited = `redis-server exited (${code ?? sig}): ${out.trim().split('\n').slice(-2).join(' | ')}`; });
   for (let i = 0; i < 100; i++) {
     if (exited) throw new Error(exited);
     if (await ping(port)) return child;
