@@ -13,6 +13,8 @@
 #             --tol 1e-4 --backend webgpu`, wall clock of the process (twice), its own timings
 #             and its top-5 against the float64 reference
 # `bash bench/gpu-check.sh --only hvp,adam` runs only those parts (matmul, hvp, adam, spectrum).
+# Measured here on lavapipe (2 loaded cores): hvp 1m45 with adam; spectrum 4 min (2 runs at
+# GPUCHECK_SPECTRUM_ITERATIONS=100: lavapipe's 128 MiB binding limit holds 101 basis vectors, not 151).
 #
 #   bash bench/gpu-check.sh --prepare   here, with the repo installed (npm ci, npm install
 #                                       --prefix bench/peers not needed) and apt: writes .gpucheck/
@@ -175,27 +177,27 @@ PY
 fi
 
 if want spectrum; then
-  echo; echo "=== spectrum command on --backend webgpu (reference weights and rows)"
-  (
-    set -e
-    APP="$WORK/app"
+  ITER=${GPUCHECK_SPECTRUM_ITERATIONS:-150}
+  echo; echo "=== spectrum command on --backend webgpu (reference weights and rows, --iterations $ITER)"
+  spectrum_part() { # every step checked: `set -e` does not act inside a function called before ||
+    local APP="$WORK/app"
     if [ ! -f "$APP/dist/src/cli/descent.js" ]; then
-      rm -rf "$APP" && mkdir -p "$APP"
-      if command -v xz >/dev/null; then xz -d -c "$OUT/app.tar.xz" | tar -xf - -C "$APP"
-      else python3 -c "import lzma,tarfile,sys; tarfile.open(fileobj=lzma.open(sys.argv[1])).extractall(sys.argv[2])" "$OUT/app.tar.xz" "$APP"; fi
+      rm -rf "$APP" && mkdir -p "$APP" || return 1
+      if command -v xz >/dev/null; then xz -d -c "$OUT/app.tar.xz" | tar -xf - -C "$APP" || return 1
+      else python3 -c "import lzma,tarfile,sys; tarfile.open(fileobj=lzma.open(sys.argv[1])).extractall(sys.argv[2])" "$OUT/app.tar.xz" "$APP" || return 1; fi
     fi
-    ln -sfn "$REPO/kernels" "$APP/kernels"
-    mkdir -p "$APP/node_modules/webgpu/dist/linux-x64"
-    cp "$OUT/node_modules/webgpu/index.js" "$OUT/node_modules/webgpu/package.json" "$APP/node_modules/webgpu/"
-    cp "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node" "$APP/node_modules/webgpu/dist/linux-x64/"
-    "$WORK/node" "$OUT/parts.mjs" data "$OUT/problem" "$WORK/data.safetensors"
+    ln -sfn "$REPO/kernels" "$APP/kernels" && mkdir -p "$APP/node_modules/webgpu/dist/linux-x64" || return 1
+    cp "$OUT/node_modules/webgpu/index.js" "$OUT/node_modules/webgpu/package.json" "$APP/node_modules/webgpu/" || return 1
+    cp "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node" "$APP/node_modules/webgpu/dist/linux-x64/" || return 1
+    "$WORK/node" "$OUT/parts.mjs" data "$OUT/problem" "$WORK/data.safetensors" || return 1
+    local run t0 t1
     for run in 1 2; do
       rm -rf "$WORK/spectrum-out"
       t0=$(date +%s.%N)
       "$WORK/node" "$APP/bin/descent.js" spectrum --model "$OUT/problem/model.safetensors" --data "$WORK/data.safetensors" --samples all \
-        --probes 1 --iterations 150 --min-iterations 20 --tol 1e-4 --backend webgpu --out "$WORK/spectrum-out" --quiet
+        --probes 1 --iterations "$ITER" --min-iterations 20 --tol 1e-4 --backend webgpu --out "$WORK/spectrum-out" --quiet || return 1
       t1=$(date +%s.%N)
-      python3 - "$WORK/spectrum-out/spectrum.json" "$OUT/problem/meta.json" "$t0" "$t1" "$run" <<'PY'
+      python3 - "$WORK/spectrum-out/spectrum.json" "$OUT/problem/meta.json" "$t0" "$t1" "$run" <<'PY' || return 1
 import json, sys
 j, meta = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = meta['expected']['top5_eigenvalues']
@@ -205,5 +207,11 @@ print(f"run {sys.argv[5]}: wall clock {float(sys.argv[4]) - float(sys.argv[3]):.
 print('  timings', json.dumps(j.get('timings')))
 PY
     done
-  ) || echo "gpu-check: the spectrum part failed (status $?)"
+  }
+  if ! spectrum_part; then
+    echo "gpu-check: the spectrum part failed at --iterations $ITER"
+    # A Krylov basis of n × (iterations + 1) float32 must fit one storage binding (128 MiB on
+    # lavapipe): retry with a basis that fits 128 MiB, so the part still gives a figure.
+    if [ "$ITER" -gt 100 ]; then ITER=100; echo "retrying with --iterations $ITER"; spectrum_part || echo "gpu-check: the spectrum part failed again"; fi
+  fi
 fi
