@@ -96,6 +96,7 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
   const S = job.ranges.length, n = job.n;
   const stats: DistributedStats = { calls: 0, enqueued: 0, reused: 0, refused: 0, bytesOut: 0, bytesIn: 0, outages: 0 };
   let closed = false;
+  let failCleared = false;
 
   /** Runs one call to completion: the S partials of `version`, in shard order. */
   async function gather(op: 'apply' | 'value', version: string, b: number, block: Buffer | null): Promise<Partial[]> {
@@ -127,6 +128,8 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
 
   async function attempt(op: 'apply' | 'value', version: string, b: number, block: Buffer | null, first: boolean): Promise<Partial[]> {
     if (first) await ensureGroup(r, k);
+    // A failure reported to an earlier run of this job (since fixed, e.g. the data copied) must not stop this one.
+    if (!failCleared) { await r.del(`${k.job(id)}:fail`); failCleared = true; }
     const partKeys = Array.from({ length: S }, (_, s) => k.partial(id, version, s));
     // One round trip: the job (once), the block (once), which partials are stored already.
     const pipe = r.pipeline().set(k.job(id), jobText, 'PX', ttl, 'NX');

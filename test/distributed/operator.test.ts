@@ -145,6 +145,22 @@ rtest(title('malformed tasks are rejected with a logged reason; the worker keeps
   }
 });
 
+rtest(title('a worker whose data differ from the coordinator\'s (content hash) refuses the shard; the call fails with its message'), async (t) => {
+  const s = await setup();
+  const lines: string[] = [];
+  const w = workers(1, s.backend, lines, 'hash');
+  const forged = { ...s.job, hashes: s.job.hashes.map((h, i) => (i === 1 ? '0'.repeat(64) : h)) };
+  const op = distributedOperator({ url: server!.url, job: forged, backend: s.backend, prefix: 'hash' });
+  try {
+    const err = await t.throwsAsync(op.value());
+    t.regex(err!.message, /a worker failed on job .*shard 1: the rows 16–32 of --data reference differ here from the coordinator's \(content hash/);
+    t.true(lines.some((l) => l.includes('cannot serve job')));
+  } finally {
+    await op.close();
+    await w.stop();
+  }
+});
+
 rtest(title('Redis restarted mid-call: reported, the call is resent and completes with the same numbers; Redis gone for good: a bounded failure'), async (t) => {
   const s = await setup();
   const log: string[] = [];
