@@ -25,6 +25,8 @@ import { UsageError } from './usage.js';
 /** The job description workers receive for these options and the loaded rows. */
 export function curvatureJob(o: SpectrumOptions, data: DataChoice, n: number, shards: number): CurvatureJob {
   const d = data.data;
+  const matrix = o.matrix;
+  if (matrix === 'residual') throw new UsageError('--matrix residual is not served by descent workers (--redis): use hessian or ggn there');
   let ranges: [number, number][];
   try {
     ranges = shardRanges(d.n, shards);
@@ -36,7 +38,7 @@ export function curvatureJob(o: SpectrumOptions, data: DataChoice, n: number, sh
     proto: PROTOCOL, kind: 'curvature',
     source: {
       model: o.model, activation: o.activation ?? null, data: o.data, samples: o.samples, shuffleSeed: o.shuffleSeed ?? null,
-      matrix: o.matrix, layer: o.layer ?? null, seed: o.seed, batchSize: o.batchSize ?? null,
+      matrix, layer: o.layer ?? null, seed: o.seed, batchSize: o.batchSize ?? null,
     },
     n, rows: d.n, ranges,
     hashes: ranges.map(([b, e]) => shardHash(d.x, y, d.features, b, e)),

@@ -365,7 +365,7 @@ function plotInput(o: SpectrumOptions, st: JobState, s: LanczosSummary): PlotInp
   const snap = st.lanczos!;
   return {
     grid: s.density.grid, countDensity: s.count, top: s.top.map((r) => r.value),
-    title: `${o.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
+    title: `${o.matrix === 'hessian' ? 'Hessian' : o.matrix === 'ggn' ? 'Gauss-Newton' : 'Residual (H − G)'} spectral density${o.layer ? ` (layer ${o.layer})` : ''}`,
     subtitle: [
       `${st.problem.model}; ${st.problem.samples} rows of ${st.problem.data}`,
       `${snap.probes} probes × ${snap.steps.reduce((a, b) => Math.max(a, b), 0)} Lanczos steps; Gaussian kernel, standard deviation σ = ${s.density.sigma.toPrecision(3)}; dashed: top eigenvalues`,
@@ -437,7 +437,7 @@ function printSummary(json: Record<string, unknown>, outDir: string, wall: numbe
   const tm = json.timings as Record<string, number>;
   const g = (x: number) => x.toPrecision(6);
   const lines = [
-    `${p.matrix === 'hessian' ? 'Hessian' : 'Gauss-Newton matrix'} of ${p.model} on ${p.samples} rows of ${p.data}`,
+    `${p.matrix === 'hessian' ? 'Hessian' : p.matrix === 'ggn' ? 'Gauss-Newton matrix' : 'Residual H − G (Hessian minus Gauss-Newton)'} of ${p.model} on ${p.samples} rows of ${p.data}`,
     `  ${p.parameters.toLocaleString('en-US')} parameters, loss ${p.loss.toPrecision(6)}, backend ${p.backend}`,
     `top eigenvalues (probe 0 after ${e.steps} Lanczos steps; residual ‖My − θy‖, verified):`,
     ...e.top.map((v, i) => `  ${String(i + 1).padStart(2)}  ${g(v).padStart(12)}   residual ${(e.residuals[i] ?? NaN).toExponential(2)}  (relative ${(e.relativeResiduals[i] ?? NaN).toExponential(2)})${e.converged[i] ? '' : '  not converged: raise --iterations'}`),

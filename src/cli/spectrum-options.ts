@@ -26,7 +26,8 @@ export interface SpectrumOptions {
   topK: number;
   tol: number;
   traceProbes: number;
-  matrix: 'hessian' | 'ggn';
+  /** The curvature matrix: the Hessian H, the Gauss-Newton matrix G, or the residual H − G. */
+  matrix: 'hessian' | 'ggn' | 'residual';
   layer?: number;
   backend: BackendName | 'auto';
   seed: number;
@@ -75,7 +76,7 @@ export const SPECTRUM_OPTIONS = {
   'top-k': { kind: 'int', arg: 'K', min: 1, max: LIMITS.topK, default: DEFAULTS.topK, help: 'top eigenvalues reported with verified residuals' },
   tol: { kind: 'number', arg: 'T', positive: true, default: DEFAULTS.tol, help: 'relative residual at which a top eigenvalue counts as converged' },
   'trace-probes': { kind: 'int', arg: 'T', min: 0, max: LIMITS.traceProbes, default: DEFAULTS.traceProbes, help: 'extra Hutchinson probes on the Krylov-deflated trace' },
-  matrix: { kind: 'choice', arg: 'KIND', choices: () => ['hessian', 'ggn'], default: DEFAULTS.matrix, help: 'the curvature matrix' },
+  matrix: { kind: 'choice', arg: 'KIND', choices: () => ['hessian', 'ggn', 'residual'], default: DEFAULTS.matrix, help: 'the curvature matrix: hessian H, ggn (Gauss-Newton) G, or residual H − G (Sagun et al. 2017: what the GGN leaves out)' },
   layer: { kind: 'int', arg: 'L', min: 1, max: 10_000, help: "only layer L's block (1-based; default: all parameters)" },
   backend: { kind: 'choice', choices: backendChoices, default: DEFAULTS.backend, help: 'backend' },
   seed: { kind: 'int', arg: 'S', min: 0, max: 2 ** 32 - 1, default: DEFAULTS.seed, help: 'seed of the initialisation and of every probe' },
@@ -117,6 +118,7 @@ export function parseSpectrumArgs(argv: string[]): SpectrumOptions | 'help' {
     throw new UsageError(`--min-iterations (${opts.minIterations}) must not exceed --iterations (${opts.iterations})`);
   }
   if ((opts.redis === undefined) !== (opts.shards === undefined)) throw new UsageError('--redis and --shards go together (the products on S shards served by descent workers)');
+  if (opts.redis !== undefined && opts.matrix === 'residual') throw new UsageError('--matrix residual is not served by descent workers (--redis): use hessian or ggn there');
   if (opts.topK > opts.iterations) throw new UsageError(`--top-k (${opts.topK}) must not exceed --iterations (${opts.iterations})`);
   return opts;
 }

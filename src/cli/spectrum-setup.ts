@@ -1,5 +1,5 @@
 // The spectrum job's problem: a model and its parameters, a data set, and the curvature
-// operator (Hessian or Gauss-Newton, whole arena or one layer) built from them.
+// operator (Hessian, Gauss-Newton or their difference, whole arena or one layer) built from them.
 //
 // Models: an MLP spec `784-256-256-10:relu` (seeded initialisation), a safetensors file of a
 // PyTorch nn.Sequential state_dict (activation from --activation or the file's metadata),
@@ -27,6 +27,8 @@ import type { Activation } from '../nn/mlp.js';
 import { ACTIVATIONS } from '../ops/activations.js';
 import { softmaxCrossEntropy } from '../nn/losses.js';
 import { modelGGN, modelHessian } from '../nn/curvature.js';
+// The jobs layer may use the algorithm layer: the residual H − G is the curvature library's operator.
+import { curvatureOperator } from '../algorithms/curvature/studies.js';
 import type { CurvatureOperator } from '../autodiff/operator.js';
 import { referenceDirOf } from './spectrum-options.js';
 import { UsageError } from './usage.js';
@@ -161,7 +163,7 @@ export interface Problem {
 }
 
 export function buildProblem(
-  model: ModelChoice, data: DataChoice, matrix: 'hessian' | 'ggn', layer: number | undefined, batchSize: number | undefined, backend: Backend,
+  model: ModelChoice, data: DataChoice, matrix: 'hessian' | 'ggn' | 'residual', layer: number | undefined, batchSize: number | undefined, backend: Backend,
 ): Omit<Problem, 'loss'> {
   const { model: net } = model;
   const d = data.data;
@@ -173,7 +175,9 @@ export function buildProblem(
   const opts = { ...(batchSize ? { batchSize } : {}), ...(layer !== undefined ? { block: layer } : {}) };
   const op = matrix === 'hessian'
     ? modelHessian(net, softmaxCrossEntropy, model.params, { x, y }, opts)
-    : modelGGN(net, softmaxCrossEntropy, model.params, { x, y }, opts);
+    : matrix === 'ggn'
+      ? modelGGN(net, softmaxCrossEntropy, model.params, { x, y }, opts)
+      : curvatureOperator('residual', net, softmaxCrossEntropy, model.params, { x, y }, opts);
   return {
     model, data, x, y, op, n: op.size,
     dispose() { op.dispose(); x.dispose(); y.dispose(); model.params.dispose(); },

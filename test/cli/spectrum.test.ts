@@ -48,7 +48,7 @@ test('dataFiles · files are inflated ahead only when the loader reads them whol
 });
 
 test('parseSpectrumArgs · bad input is a usage error naming the option', async (t) => {
-  t.throws(() => parseSpectrumArgs(['--matrix', 'fisher']), { message: "--matrix: expected one of hessian, ggn but received 'fisher'" });
+  t.throws(() => parseSpectrumArgs(['--matrix', 'fisher']), { message: "--matrix: expected one of hessian, ggn, residual but received 'fisher'" });
   t.throws(() => parseSpectrumArgs(['--iterations', '2.5']), { message: "--iterations: expected an integer in [1, 100000] but received '2.5'" });
   // Every size option is bounded (issue 18 item 10: --grid 1e8 ran out of heap, --probes 100000 and --trace-probes 1e9 ran on).
   t.throws(() => parseSpectrumArgs(['--grid', '1e8']), { message: "--grid: expected an integer in [2, 1000000] but received '1e8'" });
