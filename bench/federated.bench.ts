@@ -1,9 +1,12 @@
 // Federated round benchmark (issue 13): one round of N ∈ {10, 100} clients × 5 local SGD steps on
 // a Fashion-MNIST MLP (784-128-10, minibatch 32 per client), three ways, in the same run:
 //
-//   population  descent, the N clients as one arena [N, P]: one batched forward/backward and one
-//               fused SGD step per local step, and the mean of the end models reduced on the
-//               backend (MlpClients.reduce with N tasks, what runRounds does);
+//   population  descent, the N clients as one arena [N, P]: the start model broadcast on the
+//               backend, each local step's N·32 minibatch rows gathered on the backend from the
+//               data set uploaded once (in the warm-up round, as the peer loads its data before
+//               timing), one batched forward/backward and one fused SGD step per local step, and
+//               the mean of the end models reduced on the backend (MlpClients.reduce with N tasks,
+//               what runRounds does): only P values come back;
 //   one-by-one  descent, the same clients stepped one after another (N train calls of 1 task),
 //               their end models summed on the host;
 //   torch       PyTorch (Debian's python3-torch, /usr/bin/python3), a Python loop over clients as

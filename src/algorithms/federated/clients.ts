@@ -95,7 +95,8 @@ export interface MlpClientsOptions {
  * arena [S, P]: one batched forward/backward per step (per-replica mean losses) and one fused
  * SGD step. The data set is uploaded to the backend once, on the first call, and each step's
  * S·B minibatch rows are gathered there (only the S·B row indices cross per step); call
- * `dispose()` to free that copy when the trainer is done.
+ * `dispose()` to free that copy when the trainer is done. The data set's n·F floats must fit one
+ * backend buffer (on webgpu, the adapter's maxStorageBufferBindingSize: pass a `limit`ed data set).
  */
 export class MlpClients implements ClientTrainer {
   readonly size: number;
