@@ -110,7 +110,10 @@ export async function startRedis(o: RedisServerOptions = {}): Promise<RedisServe
       lastError = e as Error;
     }
   }
-  if (!child) throw lastError!;
+  if (!child) {
+    rmSync(dir, { recursive: true, force: true });
+    throw lastError!;
+  }
   let current: ChildProcess = child;
   return {
     port, dir, url: `redis://127.0.0.1:${port}`,
