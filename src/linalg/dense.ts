@@ -165,24 +165,30 @@ export function symEig(a: Float64Array, n: number): SymEigResult {
   const { diag, off, reflectors: m, taus } = householderTridiagonal(src, n, true);
   const t = tridiagEigReference(diag, off, { vectors: true });
   const z = t.vectors!;
-  // V = H_0·…·H_{n−3}·Z: apply H_k (rows k+1…n−1) from the last to the first.
-  const w = new Float64Array(n);
-  for (let k = n - 3; k >= 0; k--) {
-    const tau = taus[k]!;
-    if (tau === 0) continue;
-    const s = k + 1;
-    w.fill(0);
-    for (let i = s; i < n; i++) {
-      const vi = m[i * n + k]!;
-      if (vi === 0) continue;
-      const row = i * n;
-      for (let c = 0; c < n; c++) w[c]! += vi * z[row + c]!;
-    }
-    for (let i = s; i < n; i++) {
-      const f = tau * m[i * n + k]!;
-      if (f === 0) continue;
-      const row = i * n;
-      for (let c = 0; c < n; c++) z[row + c]! -= f * w[c]!;
+  // V = H_0·…·H_{n−3}·Z: apply H_k (rows k+1…n−1) from the last to the first, to one chunk
+  // of CHUNK columns at a time so that the chunk stays in cache across all n reflectors.
+  const CHUNK = 64;
+  const w = new Float64Array(CHUNK);
+  const vt = new Float64Array(n * n); // vt[k·n + i] = (v_k)_i: each reflector contiguous
+  for (let i = 0; i < n; i++) for (let k = 0; k < i; k++) vt[k * n + i] = m[i * n + k]!;
+  for (let c0 = 0; c0 < n; c0 += CHUNK) {
+    const cw = Math.min(CHUNK, n - c0);
+    for (let k = n - 3; k >= 0; k--) {
+      const tau = taus[k]!;
+      if (tau === 0) continue;
+      w.fill(0);
+      for (let i = k + 1; i < n; i++) {
+        const vi = vt[k * n + i]!;
+        if (vi === 0) continue;
+        const row = i * n + c0;
+        for (let c = 0; c < cw; c++) w[c]! += vi * z[row + c]!;
+      }
+      for (let i = k + 1; i < n; i++) {
+        const f = tau * vt[k * n + i]!;
+        if (f === 0) continue;
+        const row = i * n + c0;
+        for (let c = 0; c < cw; c++) z[row + c]! -= f * w[c]!;
+      }
     }
   }
   return { values: t.values, vectors: z };
