@@ -4,7 +4,7 @@
 // For each l the algorithm finds the first negligible off-diagonal e[m] (m ≥ l), then chases
 // a bulge from m up to l with Givens rotations, shifted by the eigenvalue of the leading 2×2
 // block nearest d[l]; rotations are applied to the rows of Vᵀ (contiguous in memory). An
-// off-diagonal counts as negligible when |e[m]| ≤ ε(|d[m]| + |d[m+1]|), the usual test.
+// off-diagonal counts as negligible when |e[m]| ≤ ε(|d[m]| + |d[m+1]|) or |e[m]| ≤ ε‖T‖.
 #include "eig/tridiag.h"
 
 #include <algorithm>
@@ -45,12 +45,22 @@ void tridiag_eig(int64_t k, const double* alpha, const double* beta, double* val
     for (int64_t i = 0; i < k; i++) zt[size_t(i * k + i)] = 1.0;
   }
 
+  // ‖T‖ (max row sum): an off-diagonal is also negligible when |e[m]| ≤ ε·‖T‖ (tql2's
+  // norm-wise test, backward stable). The relative test alone never fires on the blocks of
+  // rounding noise a singular matrix leaves (ReLU Hessians with zero rows), which stalled QL.
+  double tnorm = 0.0;
+  for (int64_t i = 0; i < k; i++) {
+    tnorm = std::fmax(tnorm, std::fabs(d[size_t(i)]) + std::fabs(e[size_t(i)]) + (i > 0 ? std::fabs(e[size_t(i - 1)]) : 0.0));
+  }
+  const double small = DBL_EPSILON * tnorm;
+
   for (int64_t l = 0; l < k; l++) {
     for (int iter = 0;; iter++) {
       int64_t m = l;
       for (; m + 1 < k; m++) {
         const double dd = std::fabs(d[size_t(m)]) + std::fabs(d[size_t(m + 1)]);
-        if (std::fabs(e[size_t(m)]) <= DBL_EPSILON * dd || std::fabs(e[size_t(m)]) < DBL_MIN) break;
+        const double em = std::fabs(e[size_t(m)]);
+        if (em <= DBL_EPSILON * dd || em <= small || em < DBL_MIN) break;
       }
       if (m == l) break;
       if (iter == 60) {
