@@ -184,6 +184,13 @@ void packed_parallel(const Kernels& K, const Problem& P, const Blocking& bl, int
 
 Blocking blocking(const Kernels& K, const Problem& P, int threads) {
   Blocking bl{K.kc, K.mc, K.nc, false};
+  // Equal KC slices: k = 784 runs as 3 × 262 rather than 256 + 256 + 256 + 16 (a thin last
+  // slice pays a full pass of C loads and stores and packing set-up for little work). Up to
+  // 1.25·KC per slice, so the B micro-panel still stays in L1.
+  if (P.k > bl.kc) {
+    const int64_t slices = ceil_div(P.k * 4, bl.kc * 5);
+    bl.kc = ceil_div(P.k, slices);
+  }
   // B in place: its rows are contiguous and A is one or two micro-panels tall, so packing B
   // would cost as much as the product.
   bl.b_direct = P.b.cs == 1 && P.m <= 2 * K.mr;
