@@ -22,7 +22,7 @@
 // min and max milliseconds of R runs (default 20; 5 for the block), unit 'ms', plus GFLOP/s of
 // the median and PyTorch's time where there is one.
 
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as d from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -82,6 +82,7 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
       torch = p;
       const dir = writeProblem({ widths: ref.widths, x: ref.x, y: ref.y, n: ref.n, flat: ref.flat, v0: ref.v0 }, 'hvp');
       const r = await torch.request({ op: 'problem', dir });
+      rmSync(dir, { recursive: true, force: true });
       console.log(`hvp peer: PyTorch, ${torch.describe()}; loss ${(r.loss as number).toFixed(6)}, v0·H·v0 = ${(r.vHv as number).toExponential(6)}`);
     }
   }

@@ -103,6 +103,7 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
           const widths = modelPath ? readMlpSafetensors(modelPath).widths : ref0.widths;
           const dir = writeProblem({ widths, x: ref0.x, y: ref0.y, n: ref0.n, flat }, 'spectrum');
           await peer.request({ op: 'problem', dir });
+          rmSync(dir, { recursive: true, force: true });
           await peer.request({ op: 'threads', n: getThreads() });
           console.log(`spectrum peer: PyHessian (${pyh}), ${peer.describe()}, ${getThreads()} threads`);
         }
