@@ -62,17 +62,11 @@ export interface LinearFit {
   n: number;
 }
 
-/**
- * Ordinary least squares y ≈ a + b·x: b = Sxy/Sxx, a = ȳ − b·x̄, with the textbook standard
- * errors under homoscedastic noise (s² = SSE/(n − 2); e.g. Draper & Smith, Applied Regression
- * Analysis, §1.4), the same as scipy.stats.linregress's `stderr` and `intercept_stderr`.
- * @example
- * fitLinear([0, 1, 2], [1, 3, 5]); // slope 2, intercept 1, seSlope 0, r2 1
- */
-export function fitLinear(x: ArrayLike<number>, y: ArrayLike<number>): LinearFit {
-  const n = checkSample('fitLinear', 'x', x, 2);
-  checkSample('fitLinear', 'y', y, 2);
-  if (y.length !== n) throw rangeError('fitLinear', 'y', `${n} numbers (the length of 'x')`, y);
+/** Means and centred sums of squares and products of two checked samples of equal length (two passes). */
+function pairedMoments(fn: string, x: ArrayLike<number>, y: ArrayLike<number>): { n: number; mx: number; my: number; sxx: number; sxy: number; syy: number } {
+  const n = checkSample(fn, 'x', x, 2);
+  checkSample(fn, 'y', y, 2);
+  if (y.length !== n) throw rangeError(fn, 'y', `${n} numbers (the length of 'x')`, y);
   let mx = 0, my = 0;
   for (let i = 0; i < n; i++) { mx += x[i]!; my += y[i]!; }
   mx /= n; my /= n;
@@ -81,6 +75,18 @@ export function fitLinear(x: ArrayLike<number>, y: ArrayLike<number>): LinearFit
     const dx = x[i]! - mx, dy = y[i]! - my;
     sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
   }
+  return { n, mx, my, sxx, sxy, syy };
+}
+
+/**
+ * Ordinary least squares y ≈ a + b·x: b = Sxy/Sxx, a = ȳ − b·x̄, with the textbook standard
+ * errors under homoscedastic noise (s² = SSE/(n − 2); e.g. Draper & Smith, Applied Regression
+ * Analysis, §1.4), the same as scipy.stats.linregress's `stderr` and `intercept_stderr`.
+ * @example
+ * fitLinear([0, 1, 2], [1, 3, 5]); // slope 2, intercept 1, seSlope 0, r2 1
+ */
+export function fitLinear(x: ArrayLike<number>, y: ArrayLike<number>): LinearFit {
+  const { n, mx, my, sxx, sxy, syy } = pairedMoments('fitLinear', x, y);
   if (!(sxx > 0)) throw rangeError('fitLinear', 'x', 'at least two distinct values', x);
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
@@ -120,17 +126,7 @@ export function logLogSlope(x: ArrayLike<number>, y: ArrayLike<number>): LinearF
  * (r is undefined there).
  */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  const n = checkSample('pearson', 'x', x, 2);
-  checkSample('pearson', 'y', y, 2);
-  if (y.length !== n) throw rangeError('pearson', 'y', `${n} numbers (the length of 'x')`, y);
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]!; my += y[i]!; }
-  mx /= n; my /= n;
-  let sxx = 0, sxy = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx, dy = y[i]! - my;
-    sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
-  }
+  const { sxx, sxy, syy } = pairedMoments('pearson', x, y);
   if (!(sxx > 0)) throw rangeError('pearson', 'x', 'a sample that is not constant', x);
   if (!(syy > 0)) throw rangeError('pearson', 'y', 'a sample that is not constant', y);
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));

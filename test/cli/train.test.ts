@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import '../../src/index.js';
-import { main } from '../../src/cli/descent.js';
+import { cli } from '../helpers/cli.js';
 import { readTrainMetrics, trainCommand } from '../../src/cli/train.js';
 import { renderPlot } from '../../src/cli/train-job.js';
 import type { EpochMetrics } from '../../src/cli/train-job.js';
@@ -48,21 +48,6 @@ async function train(out: string, extra: string[] = [], crashAfter?: string): Pr
   }
 }
 
-/** The CLI's main with its messages captured. */
-async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const log = console.log, error = console.error, write = process.stderr.write;
-  console.log = () => {};
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
 
 const strip = (out: string) => readTrainMetrics(out).epochs.map(({ seconds: _, ...m }) => m);
 const weights = (out: string) => flattenMlp(readMlpSafetensors(join(out, 'weights.safetensors')));

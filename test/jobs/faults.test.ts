@@ -19,7 +19,7 @@ import { encodeIdx } from '../../src/data/idx.js';
 import { writeMlpSafetensors, unflattenMlp, readMlpSafetensors, flattenMlp } from '../../src/io/mlp-weights.js';
 import { MLP } from '../../src/nn/mlp.js';
 import { Rng } from '../../src/random.js';
-import { main } from '../../src/cli/descent.js';
+import { cli } from '../helpers/cli.js';
 import { Job, LOCK, MANIFEST } from '../../src/cli/job.js';
 
 const root = mkdtempSync(join(tmpdir(), 'descent-faults-'));
@@ -56,21 +56,6 @@ const SPECTRUM = ['spectrum', '--model', MODEL, '--data', DATA, '--samples', 'al
 const TRAIN = ['train', '--data', 'embedded', '--train-limit', '600', '--test-limit', '200', '--hidden', '16', '--batch-size', '100',
   '--epochs', '3', '--seed', '2', '--backend', 'cpu', '--quiet'];
 
-/** The CLI in this process, messages captured. */
-async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const log = console.log, error = console.error, write = process.stderr.write;
-  console.log = () => {};
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
 
 /** The CLI in a child process (the only way to be killed for real). */
 function child(argv: string[], env: Record<string, string> = {}): { done: Promise<{ code: number | null; signal: string | null; err: string }>; pid: number } {

@@ -120,16 +120,7 @@ export function disposeBsvrb(st: BsvrbState): void {
  */
 export function exactHypergradient(pr: HOProblem, x: Tensor, Y0?: Tensor, newtonSteps = 8): { grad: Float64Array; F: number; Y: Tensor; V: Tensor } {
   const { m, d } = pr;
-  const hessians = (Y: Tensor): Float64Array[] => {
-    const H = Array.from({ length: m }, () => new Float64Array(d * d));
-    for (let k = 0; k < d; k++) {
-      const e = new Float32Array(m * d);
-      for (let i = 0; i < m; i++) e[i * d + k] = 1;
-      const col = tidy(() => hvp((y) => lowerLoss(pr, x, y, null), Y, tensor(e, [m, d], { dtype: Y.dtype })).dataSync());
-      for (let i = 0; i < m; i++) for (let r = 0; r < d; r++) H[i]![r * d + k] = col[i * d + r]!;
-    }
-    return H;
-  };
+  const hessians = (Y: Tensor): Float64Array[] => blockHessians(pr, x, Y, null);
   const blockSolve = (H: Float64Array[], rhs: ArrayLike<number>) => {
     const out = new Float64Array(m * d);
     for (let i = 0; i < m; i++) out.set(solve(H[i]!, Float64Array.from({ length: d }, (_, r) => rhs[i * d + r]!), d), i * d);
