@@ -7,3 +7,5 @@ export { distributedOperator } from './operator.js';
 export type { DistributedOperator, DistributedOperatorOptions, DistributedStats } from './operator.js';
 export { runWorker } from './worker.js';
 export type { ShardLoader, ShardServer, WorkerOptions, WorkerStats } from './worker.js';
+export { startComputeThread, transferable } from './compute-thread.js';
+export type { ComputeThread, ComputeThreadOptions } from './compute-thread.js';
