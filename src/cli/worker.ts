@@ -6,6 +6,8 @@
 
 import '../backends.js';
 import { hostname } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend, useBackend } from '../backend/backend.js';
 import type { BackendName } from '../backend/ops.js';
 import { runWorker } from '../distributed/index.js';
@@ -18,7 +20,8 @@ const WORKER_OPTIONS = {
   backend: { kind: 'choice', choices: backendChoices, default: 'auto', help: 'backend of the products (the coordinator\'s, for bit-identical results)' },
   name: { kind: 'string', arg: 'NAME', nonEmpty: true, help: 'consumer name in the group (default: host-pid)' },
   prefix: { kind: 'string', arg: 'P', nonEmpty: true, default: 'descent', help: 'key prefix shared with the coordinator' },
-  visibility: { kind: 'number', arg: 'SECONDS', positive: true, default: 60, help: 'reclaim tasks another worker left unacknowledged this long (must exceed one shard product)' },
+  visibility: { kind: 'number', arg: 'SECONDS', positive: true, default: 10, help: 'reclaim a task whose worker has not heartbeaten for this long (heartbeats every SECONDS/4 while a task is in hand)' },
+  compute: { kind: 'choice', choices: () => ['thread', 'main'], default: 'thread', help: 'where shard loads and products run: a compute thread (heartbeats flow during them) or the main thread (--visibility must then exceed one product)' },
   'cache-shards': { kind: 'int', arg: 'K', min: 1, max: 4096, default: 8, help: 'shards kept loaded (least recently used dropped)' },
   quiet: { kind: 'flag', help: 'no log lines' },
 } as const satisfies OptionSpecs;
@@ -47,7 +50,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   // Fault injection for the tests (a worker that stalls after claiming a task, to be killed mid-task).
   const stall = Number(process.env.DESCENT_WORKER_STALL_MS ?? 0);
   const stats = await runWorker({
-    url: v.redis, backend, loaders: { curvature: loadCurvatureShard(backend) },
+    url: v.redis, backend,
+    // The compute thread imports the loaders by URL: worker-loaders.ts here, .js in dist/.
+    ...(v.compute === 'main' ? { loaders: { curvature: loadCurvatureShard(backend) } }
+      : { loaderModule: new URL(`./worker-loaders${extname(fileURLToPath(import.meta.url))}`, import.meta.url) }),
     name: v.name ?? `${hostname()}-${process.pid}`, prefix: v.prefix, visibilityMs: v.visibility * 1000, cacheShards: v['cache-shards'],
     signal: stop.signal, ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
     log: v.quiet ? () => undefined : (line) => console.error(line),

@@ -57,6 +57,8 @@ export interface ComputeThread {
   close(): Promise<void>;
   /** Calls made and not yet answered. */
   readonly pending: number;
+  /** False once the thread has died or been closed (every call then rejects). */
+  readonly alive: boolean;
   /** The thread's id (node:worker_threads threadId). */
   readonly threadId: number;
 }
@@ -161,6 +163,7 @@ export async function startComputeThread(moduleUrl: string | URL, init?: unknown
       await worker.terminate();
     },
     get pending() { return calls.size; },
+    get alive() { return dead === null; },
     threadId: worker.threadId,
   };
 }

@@ -44,3 +44,25 @@ export async function ensureGroup(r: Redis, k: Keys): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// Resets a pending entry's idle time if, and only if, `consumer` still owns it: XPENDING
+// for the one entry, then XCLAIM of it to the same consumer with min-idle-time 0 and JUSTID
+// (JUSTID: the delivery counter is not incremented). Atomic (one script), so a heartbeat
+// never takes back an entry another worker has reclaimed meanwhile. Returns 1 (reset),
+// 0 (another consumer owns it now) or -1 (no longer pending: acknowledged).
+const HEARTBEAT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 then return -1 end
+if p[1][2] ~= ARGV[2] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1`;
+
+/**
+ * A worker's heartbeat on the task it holds: resets the idle time of pending entry `id` of
+ * group `k.group` on `k.tasks` when `consumer` still owns it, so other workers' XAUTOCLAIM
+ * (min idle = the visibility timeout) leaves it alone while the holder is alive.
+ * Returns 'held' (reset), 'lost' (another consumer owns it now) or 'gone' (acknowledged).
+ */
+export async function heartbeat(r: Redis, k: Keys, consumer: string, id: string): Promise<'held' | 'lost' | 'gone'> {
+  const res = Number(await r.eval(HEARTBEAT, 1, k.tasks, k.group, consumer, id));
+  return res === 1 ? 'held' : res === 0 ? 'lost' : 'gone';
+}

@@ -10,20 +10,44 @@
 // queue is evaluated: a task names a job by its digest, the job is data (file names, sizes,
 // hashes), and only the job kinds this worker was given loaders for are served.
 //
-// The event loop: a product on the cpu backend runs synchronously (the native kernels), so
-// the worker's Redis traffic pauses for the length of one shard product. Nothing depends on
-// traffic during a product: there is no heartbeat to miss, since liveness is the pending
-// entry's idle time, and the visibility timeout (default 60 s) only has to exceed one
-// shard's product (milliseconds to seconds; make shards smaller, not the timeout larger,
-// when one takes longer). Between tasks the loop yields, so reclaims and reads flow.
+// Heavy work runs off the event loop. Design: a compute thread (compute-thread.ts; its
+// handlers in compute-thread-shards.ts) loads the shard servers and computes the products,
+// the block's rows moving to it and the partial moving back as transferred ArrayBuffers;
+// the main thread does all Redis I/O. Chosen over the reverse (Redis on a thread, compute on
+// main) because the heavy part is the one that is self-contained — (job, shard, rows) in,
+// values out — while the Redis side is stateful (one connection, the consumer group, the
+// pending entry, reconnects) and has to keep moving; and because a thread that computes can
+// be terminated at once on shutdown while a product is in flight. The loaders reach the
+// thread as a module URL (`loaderModule`, exporting `shardLoaders(backend, options)`), since
+// functions cannot cross threads; the thread initialises its own backend by name (the cpu
+// addon is context aware and loads per thread; webgpu/Dawn also initialises in a thread).
+// The sums are the same code on the same backend, so results are bit-identical to the
+// main-thread path. `loaders` (functions) instead of `loaderModule` keeps the computation
+// on the main thread (in-process embedding, tests): then a synchronous product blocks the
+// loop, heartbeats pause, and the visibility timeout must exceed one product.
+//
+// Heartbeats: from the moment a task is claimed until it is acknowledged, the worker resets
+// its pending entry's idle time every `heartbeatMs` (default visibility/4) with an atomic
+// XPENDING-then-XCLAIM-to-itself (JUSTID) script (redis.ts `heartbeat`): only while it still
+// owns the entry, so a late heartbeat never takes a task back from a worker that reclaimed
+// it. Other workers reclaim only entries idle longer than the visibility timeout (default
+// 10 s), so a task that takes minutes (a slow shard load, a long product) stays with its
+// live worker, while a killed worker's heartbeats stop and its task is reclaimed
+// (XAUTOCLAIM) one timeout later. A worker that finds its task lost (its heartbeats were
+// late) logs it and still finishes: the partial is written with SET NX, so the duplicate is
+// harmless. If the compute thread itself dies (out of memory), runWorker rejects with the
+// reason and its task is reclaimed by another worker after the timeout.
 
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend/ops.js';
-import { tensor } from '../ops/creation.js';
-import { contiguous, transpose } from '../ops/views.js';
 import type { Tensor } from '../tensor.js';
+import { startComputeThread } from './compute-thread.js';
+import { ShardCompute } from './compute-thread-shards.js';
+import type { ShardProduct, ShardThreadInit } from './compute-thread-shards.js';
 import { checkTask, decodeBlock, encodePartial, keys, parseJob, parseTask, ProtocolError } from './protocol.js';
 import type { CurvatureJob, Keys, Task } from './protocol.js';
-import { connectRedis, ensureGroup, redactUrl, sleep } from './redis.js';
+import { connectRedis, ensureGroup, heartbeat, redactUrl, sleep } from './redis.js';
 import type { Redis, RedisOptions } from './redis.js';
 
 /** One shard's curvature operator, loaded once per (job, shard). */
@@ -42,14 +66,25 @@ export type ShardLoader = (job: CurvatureJob, shard: number) => ShardServer | Pr
 
 export interface WorkerOptions {
   url: string;
+  /** The products' backend (in compute-thread mode the thread initialises the backend of this name). */
   backend: Backend;
-  /** Loaders by job kind: the only kinds this worker serves. */
-  loaders: Readonly<Record<string, ShardLoader>>;
+  /**
+   * A module (file URL) exporting `shardLoaders(backend, loaderOptions)` → loaders by job
+   * kind: loads and products then run in a compute thread, and heartbeats flow during them
+   * (see the header). Give this or `loaders`.
+   */
+  loaderModule?: string | URL;
+  /** Passed to the loader module's `shardLoaders` (structured-cloneable). */
+  loaderOptions?: unknown;
+  /** Loaders by job kind, run on this (the main) thread: a synchronous product pauses heartbeats. Give this or `loaderModule`. */
+  loaders?: Readonly<Record<string, ShardLoader>>;
   /** Consumer name (default: host-pid). */
   name?: string;
   prefix?: string;
-  /** Reclaim tasks pending (unacknowledged) longer than this (default 60 s). */
+  /** Reclaim tasks whose holder has not heartbeaten for this long (default 10 s). */
   visibilityMs?: number;
+  /** Heartbeat period on the task in hand (default visibilityMs/4). */
+  heartbeatMs?: number;
   /** Expiry of the partials written (default 24 h). */
   ttlMs?: number;
   /** Shards kept loaded (least recently used dropped; default 8). */
@@ -58,7 +93,7 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** Extra ioredis options (e.g. `{ tls: { ca } }` for a private CA with rediss://). */
   redisOptions?: RedisOptions;
-  /** Fault injection for tests: sleep this long after claiming each task, before computing it. */
+  /** Fault injection for tests: each task stalls this long before its product (in the compute thread: blocking it). */
   stallMs?: number;
 }
 
@@ -68,19 +103,74 @@ export interface WorkerStats {
   rejected: number;
   reclaimed: number;
   loads: number;
+  /** Heartbeats that reset the idle time of the task in hand. */
+  heartbeats: number;
+  /** Tasks found reclaimed by another worker while this one held them (late heartbeats). */
+  lost: number;
+  /** The longest time the task in hand went without a reset of its idle time (claim or heartbeat), in ms. */
+  maxIdleMs: number;
 }
 
-/** Serves tasks until `signal` aborts; see the header. Resolves with what it did. */
+/** Where a worker's shard products run: see the header. */
+interface Compute {
+  readonly kinds: string[];
+  readonly alive: boolean;
+  product(jobKey: string, job: CurvatureJob, t: Task, rows: Float32Array | null): Promise<ShardProduct>;
+  close(): Promise<void>;
+}
+
+async function openCompute(o: WorkerOptions, cacheShards: number): Promise<Compute> {
+  if ((o.loaders === undefined) === (o.loaderModule === undefined)) {
+    throw new TypeError(`runWorker: expected exactly one of 'loaders' (main thread) and 'loaderModule' (compute thread) but received ${o.loaders ? 'both' : 'neither'}`);
+  }
+  if (o.loaders) {
+    const local = new ShardCompute({ backend: o.backend, loaders: o.loaders, cacheShards, ...(o.stallMs ? { stallMs: o.stallMs } : {}) });
+    return {
+      kinds: local.kinds(), alive: true,
+      product: (jobKey, job, t, rows) => local.product(jobKey, job, t, rows),
+      close: async () => local.dispose(),
+    };
+  }
+  // The handlers' module next to this one, in the same form (.ts under tsx, .js in dist/).
+  const here = import.meta.url;
+  const handlers = new URL(`./compute-thread-shards${extname(fileURLToPath(here))}`, here);
+  const init: ShardThreadInit = {
+    backend: o.backend.name, loaderModule: String(o.loaderModule), cacheShards,
+    ...(o.loaderOptions !== undefined ? { loaderOptions: o.loaderOptions } : {}), ...(o.stallMs ? { stallMs: o.stallMs } : {}),
+  };
+  const ct = await startComputeThread(handlers, init, { name: 'descent worker compute thread' });
+  const kinds = await ct.call<string[]>('kinds');
+  return {
+    kinds,
+    get alive() { return ct.alive; },
+    product: (jobKey, job, t, rows) => {
+      const task = { op: t.op, shard: t.shard, n: t.n, b: t.b };
+      return ct.call<ShardProduct>('product', [jobKey, job, task, rows], rows ? [rows.buffer as ArrayBuffer] : []);
+    },
+    async close() {
+      // Drop the shards unless a product is still running (a stall, a shutdown mid-product): terminate then.
+      if (ct.alive && ct.pending === 0) {
+        await Promise.race([ct.call('dispose').catch(() => undefined), sleep(2000)]);
+      }
+      await ct.close();
+    },
+  };
+}
+
+/** Serves tasks until `signal` aborts; see the header. Resolves with what it did (rejects if the compute thread dies). */
 export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
   const k: Keys = keys(o.prefix);
   const name = o.name ?? `${(await import('node:os')).hostname()}-${process.pid}`;
-  const visibility = o.visibilityMs ?? 60_000, ttl = o.ttlMs ?? 24 * 3600_000, cacheMax = o.cacheShards ?? 8;
+  const visibility = o.visibilityMs ?? 10_000, ttl = o.ttlMs ?? 24 * 3600_000, cacheMax = o.cacheShards ?? 8;
+  const beatMs = o.heartbeatMs ?? Math.max(10, Math.floor(visibility / 4));
+  if (!(visibility > 0)) throw new RangeError(`runWorker: expected visibilityMs > 0 but received ${visibility}`);
+  if (!(beatMs > 0 && beatMs < visibility)) throw new RangeError(`runWorker: expected 0 < heartbeatMs < visibilityMs (${visibility}) but received ${beatMs}`);
   const log = o.log ?? (() => undefined);
-  const kinds = Object.keys(o.loaders);
+  const compute = await openCompute(o, cacheMax);
+  const kinds = compute.kinds;
   const r: Redis = connectRedis(o.url, `descent-worker-${name}`, o.redisOptions);
-  const stats: WorkerStats = { served: 0, duplicates: 0, rejected: 0, reclaimed: 0, loads: 0 };
+  const stats: WorkerStats = { served: 0, duplicates: 0, rejected: 0, reclaimed: 0, loads: 0, heartbeats: 0, lost: 0, maxIdleMs: 0 };
   const jobs = new Map<string, CurvatureJob>();
-  const shards = new Map<string, ShardServer>();
   const where = redactUrl(o.url);
   let down = false;
 
@@ -91,17 +181,25 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     await r.ltrim(k.rejects, 0, 999);
   };
 
-  async function shardServer(jobKey: string, job: CurvatureJob, shard: number): Promise<ShardServer> {
-    const key = `${jobKey}:${shard}`;
-    let s = shards.get(key);
-    if (s) { shards.delete(key); shards.set(key, s); return s; }
-    s = await o.loaders[job.kind]!(job, shard);
-    if (s.n !== job.n) { s.dispose(); throw new Error(`shard ${shard} has order ${s.n} here but the job says ${job.n}`); }
-    stats.loads++;
-    log(`descent worker ${name}: loaded shard ${shard} of job ${jobKey.slice(0, 12)} (rows ${job.ranges[shard]![0]}–${job.ranges[shard]![1]})`);
-    shards.set(key, s);
-    while (shards.size > cacheMax) { const [old, srv] = shards.entries().next().value as [string, ShardServer]; srv.dispose(); shards.delete(old); }
-    return s;
+  /** Heartbeats on entry `id` (claimed now) until the returned function is called. */
+  function hold(id: string): () => void {
+    let last = Date.now(), stopped = false, busy = false;
+    const idle = () => { stats.maxIdleMs = Math.max(stats.maxIdleMs, Date.now() - last); };
+    const timer = setInterval(() => {
+      if (busy || stopped) return;
+      busy = true;
+      heartbeat(r, k, name, id).then((s) => {
+        if (stopped) return;
+        if (s === 'held') { idle(); last = Date.now(); stats.heartbeats++; return; }
+        stopped = true;
+        clearInterval(timer);
+        if (s === 'lost') {
+          stats.lost++;
+          log(`descent worker ${name}: task ${id} was reclaimed by another worker (no heartbeat for ${Date.now() - last} ms, visibility ${visibility} ms); finishing it anyway (its partial is written once)`);
+        }
+      }, () => undefined /* an outage: the loop reports it */).finally(() => { busy = false; });
+    }, beatMs);
+    return () => { if (!stopped) idle(); stopped = true; clearInterval(timer); };
   }
 
   async function handle(entryId: string, fields: string[]): Promise<void> {
@@ -144,20 +242,16 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
         return;
       }
     }
-    if (o.stallMs) await sleep(o.stallMs);
     let out: Float32Array;
     try {
-      const srv = await shardServer(t.job, job, t.shard);
-      if (t.op === 'apply') {
-        const V = transpose(tensor(rows!, [t.b, t.n], { backend: o.backend }));
-        const R = await srv.apply(V);
-        const Rt = contiguous(transpose(R));
-        out = (await Rt.data() as Float32Array).slice();
-        Rt.dispose(); R.dispose(); V.dispose();
-      } else {
-        out = (await srv.value().data() as Float32Array).slice();
+      const p = await compute.product(t.job, job, t, rows);
+      if (p.loaded) {
+        stats.loads++;
+        log(`descent worker ${name}: loaded shard ${t.shard} of job ${t.job.slice(0, 12)} (rows ${job.ranges[t.shard]![0]}–${job.ranges[t.shard]![1]})`);
       }
+      out = p.data;
     } catch (e) {
+      if (!compute.alive) throw new ComputeDied((e as Error).message);
       // The job cannot be served here (a missing file, other data): the coordinator is told and stops with this message.
       const msg = `worker ${name}, shard ${t.shard}: ${(e as Error).message}`;
       log(`descent worker ${name}: cannot serve job ${t.job.slice(0, 12)}: ${(e as Error).message}`);
@@ -174,12 +268,13 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
     if (res[0]![1] === 'OK') stats.served++; else stats.duplicates++;
   }
 
-  log(`descent worker ${name}: serving ${kinds.join(', ')} tasks from ${where} (backend ${o.backend.name})`);
+  log(`descent worker ${name}: serving ${kinds.join(', ')} tasks from ${where} (backend ${o.backend.name}, ${o.loaderModule ? 'products on a compute thread' : 'products on the main thread'}, visibility ${visibility} ms, heartbeat ${beatMs} ms)`);
   let grouped = false;
+  let fatal: Error | null = null;
   while (!o.signal?.aborted) {
     try {
       if (!grouped) { await ensureGroup(r, k); grouped = true; }
-      // Tasks a dead (or stalled) worker left pending past the visibility timeout first.
+      // Tasks a dead worker left pending past the visibility timeout first.
       const claimed = await r.xautoclaim(k.tasks, k.group, name, visibility, '0-0', 'COUNT', 1) as [string, [string, string[]][], string[]?];
       let entry = claimed[1]?.find((e) => e && Array.isArray(e[1]));
       if (entry) stats.reclaimed++;
@@ -188,15 +283,26 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerStats> {
         entry = res?.[0]?.[1]?.[0];
       }
       if (down) { log(`descent worker ${name}: Redis at ${where} is back`); down = false; }
-      if (entry) await handle(entry[0], entry[1]);
+      if (entry) {
+        const release = hold(entry[0]);
+        try {
+          await handle(entry[0], entry[1]);
+        } finally {
+          release();
+        }
+      }
     } catch (e) {
+      if (e instanceof ComputeDied) { fatal = new Error(`runWorker ${name}: the compute thread died (${e.message}); the task in hand is reclaimed by another worker after ${visibility} ms`); break; }
       if (!down) log(`descent worker ${name}: Redis at ${where} failed (${(e as Error).message}); retrying`);
       down = true;
       grouped = false; // a restart without persistence loses the group (NOGROUP)
       await sleep(500);
     }
   }
-  for (const s of shards.values()) s.dispose();
+  await compute.close();
   r.disconnect();
+  if (fatal) { log(fatal.message); throw fatal; }
   return stats;
 }
+
+class ComputeDied extends Error {}
