@@ -25,6 +25,22 @@ export interface Plan {
   readonly lastUse: ReadonlyMap<number, number>;
 }
 
+/** Called after each rule of a tangent pass with the entry and the milliseconds its rule took. */
+export type TangentProfiler = (e: Entry, ms: number) => void;
+
+let profiler: TangentProfiler | null = null;
+
+/**
+ * Installs (or, with null, removes) a profiler that every tangent pass calls after each
+ * entry's rule, with the wall-clock milliseconds of that call: a breakdown of a product by
+ * entry for benchmarks (bench/hvp.bench.ts `--phases`). Meaningful on synchronous backends
+ * (cpu, reference), where a rule's kernels have run when it returns; not part of the engine's
+ * public API.
+ */
+export function profileTangentPass(fn: TangentProfiler | null): void {
+  profiler = fn;
+}
+
 /** The entries on which `out` depends, in recording order. */
 export function plan(tape: Tape, out: Tensor): Plan {
   const needed = new Set<number>();
@@ -73,7 +89,9 @@ export function forward(tape: Tape, p: Plan, out: Tensor, seed: Tensor, memos: M
     } else {
       const tin = e.inIds.map((id) => (id === LEAF ? (range ? fullLeaf() : seed) : id >= 0 ? tangents.get(id) ?? null : null));
       if (tin.every((x) => x === null)) return;
+      const t0 = profiler ? performance.now() : 0;
       t = e.rule.jvp(e, tin, memos.for(e), lead);
+      if (profiler) profiler(e, performance.now() - t0);
       memos.done();
       // Each variable owns its tangent object, so freeing one never frees another's.
       if (t && tin.includes(t)) t = alias(t);
