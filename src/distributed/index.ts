@@ -2,7 +2,7 @@
 // distributed curvature operator and the worker loop. docs/distributed.md is the guide.
 
 export * from './protocol.js';
-export { connectRedis, ensureGroup, redactUrl } from './redis.js';
+export { connectRedis, ensureGroup, heartbeat, redactUrl } from './redis.js';
 export { distributedOperator } from './operator.js';
 export type { DistributedOperator, DistributedOperatorOptions, DistributedStats } from './operator.js';
 export { runWorker } from './worker.js';

@@ -58,11 +58,12 @@ return 1`;
 
 /**
  * A worker's heartbeat on the task it holds: resets the idle time of pending entry `id` of
- * group `k.group` on `k.tasks` when `consumer` still owns it, so other workers' XAUTOCLAIM
- * (min idle = the visibility timeout) leaves it alone while the holder is alive.
+ * group `k.group` on stream `k.tasks` (any stream and group) when `consumer` still owns it,
+ * so other workers' XAUTOCLAIM (min idle = the visibility timeout) leaves it alone while
+ * the holder is alive. Call it every visibility/4 or so while the task is in hand.
  * Returns 'held' (reset), 'lost' (another consumer owns it now) or 'gone' (acknowledged).
  */
-export async function heartbeat(r: Redis, k: Keys, consumer: string, id: string): Promise<'held' | 'lost' | 'gone'> {
+export async function heartbeat(r: Redis, k: Pick<Keys, 'tasks' | 'group'>, consumer: string, id: string): Promise<'held' | 'lost' | 'gone'> {
   const res = Number(await r.eval(HEARTBEAT, 1, k.tasks, k.group, consumer, id));
   return res === 1 ? 'held' : res === 0 ? 'lost' : 'gone';
 }
