@@ -110,26 +110,38 @@ const VIEWS = new Set(['slice', 'reshape', 'permute', 'broadcastTo', 'contiguous
 /**
  * The product's milliseconds by phase: each entry of the tangent pass timed through the
  * profiler, grouped by part (the forward pass's tangent up to the loss's softmax, then the
- * backward pass's) and kind; the rest of the product's wall time is outside the rules.
+ * backward pass's) and kind; the rest of the product's wall time is outside the rules. Each
+ * figure is the median over the products of that phase's milliseconds in one product (a
+ * load spike in one product moves one sample); the process's CPU time per product (all
+ * threads) is printed beside the wall time.
  */
 function phases(repeat: number, run: () => Tensor): void {
   for (let i = 0; i < 3; i++) once(run);
-  const byPhase = new Map<string, number>();
-  const gemms = new Map<string, number>();
+  const perProduct: Map<string, number>[] = [];
+  let cur = new Map<string, number>();
   let part: Part = 'forward';
   profileTangentPass((e: Entry, ms: number) => {
     const kind = KIND[e.op] ?? (VIEWS.has(e.op) ? 'views, concat' : 'elementwise');
-    const key = `${part} tangent · ${kind}`;
-    byPhase.set(key, (byPhase.get(key) ?? 0) + ms);
-    if (kind === 'GEMM') {
-      const g = `${part} ${e.op} ${e.inputs.slice(0, 2).map((t) => t.shape.join('×')).join(' · ')}`;
-      gemms.set(g, (gemms.get(g) ?? 0) + ms);
-    }
+    const keys = [`${part} tangent · ${kind}`];
+    if (kind === 'GEMM') keys.push(`  ${part} ${e.op} ${e.inputs.slice(0, 2).map((t) => t.shape.join('×')).join(' · ')}`);
+    for (const k of keys) cur.set(k, (cur.get(k) ?? 0) + ms);
     if (e.op === 'logSoftmax' || e.op === 'softmax') part = 'backward';
   });
-  const totals: number[] = [], copies: number[] = [];
+  const totals: number[] = [], cpu: number[] = [], outside: number[] = [], copies: number[] = [];
   try {
-    for (let i = 0; i < repeat; i++) { part = 'forward'; totals.push(once(run)); }
+    for (let i = 0; i < repeat; i++) {
+      part = 'forward';
+      cur = new Map();
+      const c0 = process.cpuUsage();
+      const ms = once(run);
+      const c = process.cpuUsage(c0);
+      totals.push(ms);
+      cpu.push((c.user + c.system) / 1e3);
+      let rules = 0;
+      for (const [k, v] of cur) if (!k.startsWith(' ')) rules += v;
+      outside.push(ms - rules);
+      perProduct.push(cur);
+    }
   } finally {
     profileTangentPass(null);
   }
@@ -140,17 +152,14 @@ function phases(repeat: number, run: () => Tensor): void {
       copies.push(performance.now() - t0);
     });
   }
-  const mean = totals.reduce((a, b) => a + b, 0) / repeat;
-  let inRules = 0;
-  console.log(`phases of hvp.reuse (means over ${repeat} products; product ${mean.toFixed(2)} ms mean, ${median(totals).toFixed(2)} median; load ${load()}):`);
-  for (const [k, v] of [...byPhase].sort()) {
-    inRules += v / repeat;
-    console.log(`  ${k.padEnd(40)} ${(v / repeat).toFixed(2).padStart(7)} ms ${(100 * v / repeat / mean).toFixed(0).padStart(3)}%`);
-  }
-  console.log(`  ${'outside the rules (JS, frees)'.padEnd(40)} ${(mean - inRules).toFixed(2).padStart(7)} ms ${(100 * (mean - inRules) / mean).toFixed(0).padStart(3)}%`);
-  const c = copies.sort((a, b) => a - b);
-  console.log(`  (not timed in the cases: the result's copy to a new JS array, dataSync: median ${median(c).toFixed(2)} ms, ${c[0]!.toFixed(2)}–${c.at(-1)!.toFixed(2)})`);
-  for (const [k, v] of gemms) console.log(`    ${k.padEnd(48)} ${(v / repeat).toFixed(2).padStart(7)} ms`);
+  const product = median(totals);
+  const line = (k: string, v: number) => console.log(`  ${k.padEnd(44)} ${v.toFixed(2).padStart(7)} ms ${(100 * v / product).toFixed(0).padStart(3)}%`);
+  console.log(`phases of hvp.reuse, medians over ${repeat} products: product ${product.toFixed(2)} ms wall (${Math.min(...totals).toFixed(2)}–${Math.max(...totals).toFixed(2)}), ${median(cpu).toFixed(2)} ms CPU; load ${load()}`);
+  const keys = [...new Set(perProduct.flatMap((m) => [...m.keys()]))];
+  for (const k of keys.filter((x) => !x.startsWith(' ')).sort()) line(k, median(perProduct.map((m) => m.get(k) ?? 0)));
+  line('outside the rules (JS, frees)', median(outside));
+  for (const k of keys.filter((x) => x.startsWith(' '))) line(k, median(perProduct.map((m) => m.get(k) ?? 0)));
+  console.log(`  (not timed in any case: copying the result into a new JS array, dataSync: median ${median(copies).toFixed(2)} ms, ${Math.min(...copies).toFixed(2)}–${Math.max(...copies).toFixed(2)})`);
 }
 
 export async function run(argv: string[] = []): Promise<BenchRow[]> {
