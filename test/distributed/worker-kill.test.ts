@@ -1,8 +1,9 @@
 // A `descent worker` child process (compute thread, the default) stalled mid-product keeps
 // its task while it lives — its heartbeats hold the pending entry against an idle second
 // worker for several visibility timeouts — and once killed (kill -9) its task is reclaimed
-// after the timeout and the call ends with the in-process result bit for bit. Against a real
-// redis-server.
+// after the timeout and the call ends with the in-process result bit for bit. A worker whose
+// compute thread dies mid-product stops with the reason, and its task goes to another
+// worker the same way. Against a real redis-server.
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -16,6 +17,7 @@ import { buildProblem, loadData, loadModel } from '../../src/cli/spectrum-setup.
 import { tensor } from '../../src/ops/creation.js';
 import { inCI, redisMissing, startRedis } from '../helpers/redis.js';
 import type { RedisServer } from '../helpers/redis.js';
+import { shardLoaders } from './worker-slow-loaders.js';
 import '../../src/backends.js';
 
 const missing = redisMissing();
@@ -69,10 +71,11 @@ rtest(title('a stalled worker process holds its task by heartbeats while alive; 
     const call = op.apply(V);
     const pending = async () => (await r.xpending(k.tasks, k.group, '-', '+', 10) as [string, string, number, number][]);
     await until('the victim to hold a task', async () => (await pending()).some((e) => e[1] === 'victim'));
-    // An idle worker polls for reclaimable tasks meanwhile; the victim (alive, its compute thread stalled) keeps its task.
+    // An idle worker (main-thread products: nothing to start) polls for reclaimable tasks meanwhile; the victim (alive,
+    // its compute thread stalled) keeps its task.
     let ready = false;
     rescuer = runWorker({
-      url: server.url, backend, loaderModule: new URL('../../src/cli/worker-loaders.ts', import.meta.url), name: 'rescuer', visibilityMs: VIS, signal: stop.signal,
+      url: server.url, backend, loaders: shardLoaders(backend), name: 'rescuer', visibilityMs: VIS, signal: stop.signal,
       log: (l) => { if (l.includes('serving')) ready = true; },
     });
     await until('the rescuer to start', () => ready);
@@ -104,5 +107,41 @@ rtest(title('a stalled worker process holds its task by heartbeats while alive; 
       t.is(st.served, 1);
       t.is(st.duplicates, 0);
     }
+  }
+});
+
+rtest(title('a compute thread that dies mid-product stops its worker with the reason; the task is reclaimed and the call ends with the same result'), async (t) => {
+  const backend = await initBackend('cpu');
+  await useBackend(backend);
+  server ??= await startRedis();
+  const data = loadData(opts.data, opts.samples, undefined);
+  const local = buildProblem(loadModel(opts.model, undefined, 0, backend), data, 'hessian', undefined, SAMPLES, backend);
+  const job = curvatureJob(opts, data, local.n, 1);
+  const V = tensor(Float32Array.from({ length: local.n }, (_, i) => Math.sin(0.13 * i)), [local.n, 1], { backend });
+  const expected = await local.op.apply(V).data();
+  const lines: string[] = [];
+  const dying = runWorker({
+    url: server.url, backend, loaderModule: new URL('./worker-slow-loaders.ts', import.meta.url), loaderOptions: { exitCode: 7 }, name: 'dying',
+    prefix: 'death', visibilityMs: VIS, log: (l) => lines.push(l),
+  });
+  const op = distributedOperator({ url: server.url, job, backend, prefix: 'death' });
+  const stop = new AbortController();
+  let rescuer: ReturnType<typeof runWorker> | null = null;
+  try {
+    const call = op.apply(V);
+    const err = await t.throwsAsync(dying);
+    t.regex(err!.message, /runWorker dying: the compute thread died \(.*the thread exited \(code 7\)\); the task in hand is reclaimed by another worker after 1000 ms/);
+    t.true(lines.some((l) => l.includes('the compute thread died')));
+    // A main-thread rescuer (no thread to start) takes the task over after the timeout.
+    rescuer = runWorker({ url: server.url, backend, loaders: shardLoaders(backend), name: 'rescuer', prefix: 'death', visibilityMs: VIS, signal: stop.signal });
+    const got = await (await call).data();
+    let diff = 0;
+    for (let i = 0; i < got.length; i++) if (!Object.is(got[i], expected[i])) diff++;
+    t.is(diff, 0, `M·V after the reclaim: ${diff} of ${got.length} entries differ`);
+  } finally {
+    await op.close();
+    stop.abort();
+    const st = rescuer ? await rescuer : null;
+    if (st) t.is(st.reclaimed, 1);
   }
 });
