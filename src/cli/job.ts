@@ -12,6 +12,14 @@
 //   job's small JSON state, and for every file the job wrote its size and CRC-32. It is
 //   written atomically after the files it lists, so a kill at any moment leaves a manifest
 //   that describes whole files.
+// - Appended files (`appendFile`: a checkpoint that grows by rows, such as the spectrum
+//   job's Lanczos basis) are the exception to "every write is atomic": each append is one
+//   positioned write at the end of the committed part, and the manifest records the
+//   committed size and the CRC-32 of those bytes (kept running, so an append costs a CRC of
+//   its own bytes only). Bytes past the committed size are what a kill between an append
+//   and its commit leaves: they are discarded when the file is read back (`readAppended`),
+//   saying so; a file shorter than its committed size or whose committed bytes do not match
+//   their CRC-32 is refused like any damaged state file.
 // - ONE resume policy. Same command, options and inputs → the job resumes from its state
 //   (or, when finished, reuses its outputs). Anything different → a refusal that names each
 //   difference, unless --fresh (also with --quiet: nothing is ever discarded silently).
@@ -21,15 +29,14 @@
 // - Every write is atomic (temporary name, rename); the first one that fails stops the job
 //   with an error naming the file, and its temporary file is removed.
 
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { DescentError } from '../errors.js';
-import { writeAtomic } from '../io/files.js';
+import { WriteError, writeAtomic } from '../io/files.js';
 import type { Json } from '../algorithms/experiment.js';
-import type { BackgroundWriter } from './background-writer.js';
 import { formatDuration } from './progress.js';
 import { UsageError } from './usage.js';
 
@@ -53,6 +60,8 @@ export interface InputPrint {
 export interface FileEntry {
   bytes: number;
   crc32: string;
+  /** Written by appends (`Job.appendFile`): `bytes` and `crc32` describe the committed prefix. */
+  append?: true;
 }
 
 export interface Manifest {
@@ -116,6 +125,19 @@ export function checksum(data: string | Uint8Array): string {
   return crc32(typeof data === 'string' ? Buffer.from(data) : data).toString(16).padStart(8, '0');
 }
 
+const hex32 = (c: number): string => (c >>> 0).toString(16).padStart(8, '0');
+
+/** A write error's reason in words (the same wording as writeAtomic's). */
+function writeReason(err: NodeJS.ErrnoException, path: string): string {
+  const why = err.code === 'ENOENT' ? `the folder ${dirname(path)} does not exist`
+    : err.code === 'ENOSPC' ? 'no space left on the device'
+    : err.code === 'EROFS' ? 'the file system is read-only'
+    : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied'
+    : err.code === 'EDQUOT' ? 'the disk quota is exhausted'
+    : err.message;
+  return `${why}${err.code ? ` (${err.code})` : ''}`;
+}
+
 // Fault injection for the test suite (test/jobs/): DESCENT_FAULT_KILL_AT=N makes the process
 // SIGKILL itself just before its Nth file operation (a file written, queued, adopted, or a
 // manifest commit), so kills land at exact, reproducible points of any job. Unset in use.
@@ -169,7 +191,8 @@ export class Job {
   private locked = false;
   private readonly onExit = () => this.releaseLock();
   private readonly log: (line: string) => void;
-  private writer: BackgroundWriter | null = null;
+  /** Appended files open in this process: descriptor, size written and running CRC-32. */
+  private appending = new Map<string, { fd: number; bytes: number; crc: number }>();
 
   private constructor(dir: string, manifest: Manifest, resumed: boolean, log: (line: string) => void) {
     this.dir = dir;
@@ -335,11 +358,93 @@ export class Job {
    */
   writeFile(name: string, data: string | Uint8Array, opts: { commitNow?: boolean } = {}): void {
     faultPoint();
+    this.closeAppended(name);
     const path = this.path(name);
     mkdirSync(dirname(path), { recursive: true });
     writeAtomic(path, data, this.fn);
     this.manifest.files[name] = { bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, crc32: checksum(data) };
     if (opts.commitNow) this.save();
+  }
+
+  /**
+   * Appends `data` to a job file that is only ever appended to (see the file header): one
+   * synchronous positioned write at the end of the part written so far, no temporary file,
+   * no copy of `data` (a view of a tensor's memory will do). The file's size and running
+   * CRC-32 are committed with the next `commit`, so a kill before it leaves a tail that
+   * `readAppended` discards. The first append of a resumed job cuts the file back to its
+   * committed size; the first append of a file the manifest does not list truncates it. A
+   * failed write throws a WriteError naming the file.
+   */
+  appendFile(name: string, data: Uint8Array): void {
+    faultPoint();
+    const path = this.path(name);
+    let f = this.appending.get(name);
+    try {
+      if (!f) {
+        const entry = this.manifest.files[name];
+        if (entry && !entry.append) throw new RangeError(`Job.appendFile: ${path} was written whole (writeFile), not by appends`);
+        mkdirSync(dirname(path), { recursive: true });
+        const fd = openSync(path, entry ? 'r+' : 'w');
+        if (entry) ftruncateSync(fd, entry.bytes);
+        f = { fd, bytes: entry?.bytes ?? 0, crc: entry ? Number.parseInt(entry.crc32, 16) : 0 };
+        this.appending.set(name, f);
+      }
+      for (let done = 0; done < data.byteLength;) done += writeSync(f.fd, data, done, data.byteLength - done, f.bytes + done);
+    } catch (e) {
+      if (e instanceof RangeError) throw e;
+      // The part written, if any, lies past the committed size: the next run discards it.
+      if (f) {
+        this.appending.delete(name);
+        try { closeSync(f.fd); } catch { /* already closed */ }
+      }
+      throw new WriteError(`${this.fn}: cannot write ${path}: ${writeReason(e as NodeJS.ErrnoException, path)}`, path, (e as NodeJS.ErrnoException).code);
+    }
+    f.bytes += data.byteLength;
+    f.crc = crc32(data, f.crc);
+    this.manifest.files[name] = { bytes: f.bytes, crc32: hex32(f.crc), append: true };
+  }
+
+  /**
+   * The committed bytes of an appended file (`appendFile`), verified against the recorded
+   * size and CRC-32. Bytes past the committed size (appended by a run killed before it
+   * committed them) are cut off the file and reported through the job's log; a missing or
+   * shorter file, or committed bytes that do not match their CRC-32, are a JobError naming
+   * the file and saying to rerun with --fresh.
+   */
+  readAppended(name: string): { bytes: Buffer; discarded: number } {
+    const entry = this.manifest.files[name];
+    const path = this.path(name);
+    const hint = `; the job's state in ${this.dir} is damaged: rerun with --fresh to start over`;
+    if (!entry) throw new JobError(`${path} is not part of the job${hint}`);
+    if (!entry.append) return { bytes: this.readFile(name), discarded: 0 };
+    if (this.appending.has(name)) throw new RangeError(`Job.readAppended: ${path} is being appended to by this job`);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new JobError(`${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`}${hint}`);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < entry.bytes) throw new JobError(`${path} holds ${size} bytes, fewer than the ${entry.bytes} its last commit counts (truncated)${hint}`);
+      const bytes = Buffer.allocUnsafe(entry.bytes);
+      for (let done = 0; done < entry.bytes;) {
+        const got = readSync(fd, bytes, done, entry.bytes - done, done);
+        if (got === 0) throw new JobError(`${path} ended after ${done} of its ${entry.bytes} committed bytes${hint}`);
+        done += got;
+      }
+      const sum = checksum(bytes);
+      if (sum !== entry.crc32) throw new JobError(`${path} does not match its checksum (CRC-32 of its ${entry.bytes} committed bytes ${sum}, expected ${entry.crc32})${hint}`);
+      const discarded = size - entry.bytes;
+      if (discarded > 0) {
+        ftruncateSync(fd, entry.bytes);
+        this.log(`descent ${this.command.split(' ')[0]}: discarded ${discarded} bytes past the last committed step in ${path} (written by a run stopped before it committed them)`);
+      }
+      return { bytes, discarded };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Records a file written by other code (e.g. saveCheckpoint) with its checksum as it is now. */
@@ -352,6 +457,7 @@ export class Job {
   /** Deletes a file of the job (one the manifest names). */
   removeFile(name: string): void {
     if (!(name in this.manifest.files)) return;
+    this.closeAppended(name);
     delete this.manifest.files[name];
     rmSync(this.path(name), { force: true });
   }
@@ -370,6 +476,7 @@ export class Job {
     const path = this.path(name);
     const hint = `; the job's state in ${this.dir} is damaged: rerun with --fresh to start over`;
     if (!entry) throw new JobError(`${path} is not part of the job${hint}`);
+    if (entry.append) return this.readAppended(name).bytes;
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
@@ -383,9 +490,12 @@ export class Job {
     return bytes;
   }
 
-  /** Verifies every committed file (size and CRC-32); throws the first mismatch. */
+  /** Verifies every committed file (size and CRC-32; of appended files, the committed part); throws the first mismatch. */
   verifyAll(): void {
-    for (const name of Object.keys(this.manifest.files)) this.readFile(name);
+    for (const [name, entry] of Object.entries(this.manifest.files)) {
+      if (entry?.append) this.readAppended(name);
+      else this.readFile(name);
+    }
   }
 
   /** Commits the job's state together with the files written since the last commit. */
@@ -416,51 +526,29 @@ export class Job {
     this.save();
   }
 
-  /** Writes the manifest atomically (through the attached background writer, if any). */
+  /** Writes the manifest atomically. */
   save(): void {
     faultPoint();
     this.manifest.updated = new Date().toISOString();
-    if (this.writer) {
-      this.writer.commit(join(this.dir, MANIFEST), this.manifest);
-      return;
-    }
     writeAtomic(join(this.dir, MANIFEST), sealManifest(this.manifest), this.fn);
   }
 
-  /**
-   * Routes the job's state writes and manifest commits through a background writer (in
-   * order, off the main thread, checksums computed there) until `detachWriter`.
-   */
-  attachWriter(writer: BackgroundWriter): void {
-    this.writer = writer;
-  }
-
-  /** Queues a state file on the attached writer; the next commit lists it with its checksum. */
-  queueFile(name: string, data: string | Uint8Array): void {
-    if (!this.writer) throw new Error('Job.queueFile: no background writer attached');
-    faultPoint();
-    const path = this.path(name);
-    this.writer.write(path, data, name);
-    this.manifest.files[name] = null as unknown as FileEntry;
-  }
-
-  /** Flushes and detaches the writer, taking the checksums it computed. */
-  async detachWriter(): Promise<void> {
-    const w = this.writer;
-    if (!w) return;
-    this.writer = null;
-    const tracked = await w.flush();
-    for (const [name, entry] of Object.entries(this.manifest.files)) {
-      if (entry === null) {
-        const t = tracked[name];
-        if (!t) throw new JobError(`the job's record of ${this.path(name)} was lost before it was written`);
-        this.manifest.files[name] = t;
+  /** Closes the descriptors of appended files (their committed sizes stay as recorded). */
+  private closeAppended(name?: string): void {
+    for (const [k, f] of this.appending) {
+      if (name !== undefined && k !== name) continue;
+      this.appending.delete(k);
+      try {
+        closeSync(f.fd);
+      } catch {
+        // Already closed.
       }
     }
   }
 
-  /** Releases the lock (idempotent). */
+  /** Releases the lock and closes appended files (idempotent). */
   close(): void {
+    this.closeAppended();
     this.releaseLock();
     process.off('exit', this.onExit);
   }
@@ -508,7 +596,7 @@ function removeStaleTemporaries(dir: string): void {
 const OUTPUT_NAMES = new Set(['result.json', 'figure.svg', 'index.html', 'spectrum.json', 'density.svg', 'config.json', 'metrics.json',
   'plot.svg', 'plot.vl.json', 'weights.safetensors']);
 
-/** The manifest's text with its checksum field set (the same rule as background-writer.ts). */
+/** The manifest's text with its checksum field set (readManifest checks it). */
 export function sealManifest(m: Manifest): string {
   const { checksum: _, ...rest } = m;
   const sealed = { ...rest, checksum: checksum(JSON.stringify(rest, null, 1)) };

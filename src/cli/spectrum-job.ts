@@ -1,8 +1,8 @@
 // The spectrum job (`descent spectrum`, whose options live in spectrum-options.ts): the top
 // eigenvalues, trace and eigenvalue density of a network's Hessian (or Gauss-Newton
 // matrix) on a data set, with a progress bar, a summary, JSON and SVG outputs, and a
-// checkpoint after every step so that the same command resumes a killed run and finishes
-// with the same result.
+// checkpoint after every step (its new rows appended, the state committed: spectrum-state.ts)
+// so that the same command resumes a killed run and finishes with the same result.
 //
 // One Lanczos run serves all three answers. `probes` start vectors (seeded Rademacher) run
 // `iterations` steps in lockstep; probe 0's Ritz pairs are the top eigenvalues (their
@@ -37,7 +37,7 @@ import type { PlotInput } from './spectrum-plot.js';
 import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
 import { distributedProblem } from './spectrum-distributed.js';
 import type { Problem } from './spectrum-setup.js';
-import { StateDir, STATE_VERSION } from './spectrum-state.js';
+import { hostValues, StateDir, STATE_VERSION } from './spectrum-state.js';
 import type { JobState } from './spectrum-state.js';
 import { UsageError } from './usage.js';
 
@@ -156,10 +156,14 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       } else {
         // Probe 0's products stay, so that its Ritz pairs' residuals cost no further products.
         run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend, keepProducts: [0] });
-        const start = await run.hostRows(0, 0, 1);
-        const rows = new (start.constructor as Float32ArrayConstructor)(o.probes * n);
-        for (let p = 0; p < o.probes; p++) rows.set(p === 0 ? start : await run.hostRows(p, 0, 1), p * n);
-        dir.saveRows(0, rows);
+        for (let p = 0; p < o.probes; p++) {
+          const row = run.nextVector(p);
+          try {
+            dir.appendRows(await hostValues(row));
+          } finally {
+            row.dispose();
+          }
+        }
         st.stepProbes = [Array.from({ length: o.probes }, (_, p) => p)];
         st.lanczos = run.snapshot();
         dir.save(st);
@@ -173,8 +177,9 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       await timed('lanczos', async () => {
         if (done()) return;
         for (let info = await run!.step(); info; info = await run!.step()) {
-          dir.saveRows(info.step, await info.rows.data());
-          if (info.products) dir.saveProducts(info.step, await info.products.rows.data());
+          // The new rows straight from the tensors' memory (valid until the next step).
+          dir.appendRows(await hostValues(info.rows));
+          if (info.products) dir.appendProducts(await hostValues(info.products.rows));
           st.stepProbes[info.step] = info.probes;
           st.lanczos = run!.snapshot();
           dir.save(st);
@@ -237,7 +242,6 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     });
     for (const [k, v] of Object.entries(timings)) st.timings[k] = (st.timings[k] ?? 0) + v;
     dir.save(st);
-    await dir.close();
     await timed('output', async () => {
       try {
         if (!drawn) throw new Error('no plot worker');
@@ -260,8 +264,6 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     if (!o.quiet) printSummary(json, outDir, wall);
     return { json, outDir };
   } finally {
-    // On an error, what was queued still reaches the checkpoint before the error surfaces.
-    await dir.close().catch(() => undefined);
     await plots?.close().catch(() => undefined);
     run?.dispose();
     problem?.dispose();
@@ -290,7 +292,7 @@ export function spectrumInputs(o: Pick<SpectrumOptions, 'data' | 'model'>): { [o
 /**
  * Refuses, before the Lanczos phase, a run whose vectors would not fit in memory or whose
  * checkpoint would not fit on the disk of --out: probes × (iterations + 1) basis rows and
- * iterations product rows of n float32 values, kept in memory and written as step files.
+ * iterations product rows of n float32 values, kept in memory and appended to the checkpoint.
  */
 function checkSize(o: SpectrumOptions, n: number, outDir: string): void {
   const rows = o.probes * (o.iterations + 1) + o.iterations;

@@ -1,26 +1,46 @@
 // The spectrum job's checkpoint: everything needed to resume a killed run and finish with
 // the same result, kept by the job framework (job.ts) in <out>/.
 //
-// Files. `state/basis-NNNNN.bin` holds the Lanczos vectors written at step NNNNN (step 0:
-// the normalised start vectors), one row of n values per probe listed for that step in the
-// state, raw little-endian float32 (or float64); `state/products-NNNNN.bin` (steps ≥ 1) the
-// row A q_NNNNN of probe 0, whose Ritz pairs are verified from them. The state (the job
-// manifest's `state`: the options that determine the result, the phase, the Lanczos
-// coefficients α, β and steps per probe as a LanczosSnapshot, the probes of each step, the
-// trace samples so far, the verified residuals and the accumulated timings) is committed
-// with the size and CRC-32 of every step file in descent-job.json, after the files it
-// counts, so a kill at any moment leaves the last complete step, and a step file that is
-// missing, damaged or swapped is refused when read back. Writes run on a worker thread
-// (background-writer.ts), in the order they were asked for, while the next step computes.
+// Files, both only ever appended to (Job.appendFile). `state/basis.bin` holds the Lanczos
+// vectors in step order: for step s = 0, 1, … (step 0: the normalised start vectors) one row
+// of n values per probe listed for that step in the state, raw little-endian float32 (or
+// float64). `state/products.bin` holds probe 0's product rows A q_1, A q_2, … (one per step
+// it took), whose Ritz pairs are verified from them. Each step appends its new rows with one
+// write straight from the tensors' memory (no host copy on the cpu backend) and then
+// commits the state (the job manifest's `state`: the options that determine the result, the
+// phase, the Lanczos coefficients α, β and steps per probe as a LanczosSnapshot, the probes
+// of each step, the trace samples so far, the verified residuals and the accumulated
+// timings) together with each file's committed size and the running CRC-32 of those bytes.
+// The commit is the step's only atomic rename, of a small file (the manifest, a few kB),
+// made at once on the main thread: a kill at any moment leaves the last committed step, and
+// a killed job loses at most the step in flight. Rows appended after the last commit are
+// discarded when the job resumes (saying so); committed bytes that are missing or do not
+// match their CRC-32 are refused.
 
-import { mkdirSync } from 'node:fs';
 import type { HostArray } from '../backend/ops.js';
+import { HostStorage } from '../backend/host.js';
+import type { Tensor } from '../tensor.js';
 import type { LanczosSnapshot } from '../linalg/lanczos.js';
-import { BackgroundWriter } from './background-writer.js';
 import type { Json } from '../algorithms/experiment.js';
 import { Job, JobError } from './job.js';
 
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
+
+const BASIS = 'state/basis.bin';
+const PRODUCTS = 'state/products.bin';
+
+/**
+ * A contiguous tensor's values on the host: on host-memory backends (cpu, reference) a view
+ * of the tensor's own memory, no copy (valid while the tensor lives and is not written;
+ * do not modify it), elsewhere a copy.
+ */
+export async function hostValues(t: Tensor): Promise<HostArray> {
+  const s = t.storage;
+  if (s instanceof HostStorage && t.isContiguous) return s.data.subarray(t.offset, t.offset + t.size) as HostArray;
+  return t.data();
+}
+
+const bytesOf = (a: HostArray): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 export type Phase = 'lanczos' | 'trace' | 'verify' | 'done';
 
@@ -51,7 +71,7 @@ export interface JobState {
   runs: number;
 }
 
-/** The raw little-endian values of a step file (copied when the bytes are not aligned for the type). */
+/** The raw little-endian values of a checkpoint file (copied when the bytes are not aligned for the type). */
 function values(bytes: Uint8Array, f64: boolean): Float32Array | Float64Array {
   const size = f64 ? 8 : 4;
   const b = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
@@ -60,39 +80,8 @@ function values(bytes: Uint8Array, f64: boolean): Float32Array | Float64Array {
 
 export class StateDir {
   readonly dir: string;
-  private readonly writer = new BackgroundWriter();
-  private made = false;
   constructor(readonly job: Job) {
     this.dir = job.path('state');
-    job.attachWriter(this.writer);
-  }
-
-  private write(name: string, data: Uint8Array): void {
-    if (!this.made) mkdirSync(this.dir, { recursive: true });
-    this.made = true;
-    this.job.queueFile(name, data);
-  }
-
-  /** Waits for every queued write; throws the first one that failed. */
-  async flush(): Promise<void> {
-    await this.writer.flush();
-  }
-
-  /** Flushes, hands the checksums to the job (whose later writes are synchronous) and stops the writer thread. */
-  async close(): Promise<void> {
-    try {
-      await this.job.detachWriter();
-    } finally {
-      await this.writer.close().catch(() => undefined);
-    }
-  }
-
-  private basisName(step: number): string {
-    return `state/basis-${String(step).padStart(5, '0')}.bin`;
-  }
-
-  private productsName(step: number): string {
-    return `state/products-${String(step).padStart(5, '0')}.bin`;
   }
 
   /** The saved state, or null when there is none. */
@@ -103,52 +92,58 @@ export class StateDir {
     return s;
   }
 
-  /** Commits the state as it is now (serialised at once, written after the files queued before it). */
+  /** Commits the state as it is now, with the sizes and CRC-32s of the rows appended so far (the manifest, written atomically at once). */
   save(state: JobState): void {
-    // postMessage copies the manifest (and this state in it) at once: later changes are not seen.
     this.job.commit(state as unknown as Json);
   }
 
-  /** Queues the rows of one step (before the state that counts them); `rows` is moved away, not copied. */
-  saveRows(step: number, rows: HostArray): void {
-    this.write(this.basisName(step), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+  /** Appends one step's basis rows (in the order of the step's probes) before the commit that counts them; `rows` is only read. */
+  appendRows(rows: HostArray): void {
+    this.job.appendFile(BASIS, bytesOf(rows));
   }
 
-  /** Queues probe 0's product row A q_step (before the state that counts the step); `row` is moved away. */
-  saveProducts(step: number, row: HostArray): void {
-    this.write(this.productsName(step), new Uint8Array(row.buffer, row.byteOffset, row.byteLength));
+  /** Appends probe 0's product row A q_step before the commit that counts the step; `row` is only read. */
+  appendProducts(row: HostArray): void {
+    this.job.appendFile(PRODUCTS, bytesOf(row));
   }
 
-  /** Probe 0's product rows A q_1..A q_steps[0] (and null for the other probes) from the step files, verified. */
+  /** The committed values of an appended file, checked to hold `expected` values. */
+  private committed(name: string, f64: boolean, expected: number): Float32Array | Float64Array {
+    const out = values(this.job.readAppended(name).bytes, f64);
+    if (out.length !== expected) {
+      throw new JobError(`${this.job.path(name)} holds ${out.length} committed values, but the state counts ${expected}; the job's state in ${this.job.dir} is damaged: rerun with --fresh to start over`);
+    }
+    return out;
+  }
+
+  /** Probe 0's product rows A q_1..A q_steps[0] (and null for the other probes), verified. */
   loadProducts(state: JobState): (HostArray | null)[] {
     const snap = state.lanczos!;
     const n = snap.n, f64 = snap.dtype === 'float64', steps = snap.steps[0]!;
-    const out = f64 ? new Float64Array(steps * n) : new Float32Array(steps * n);
-    for (let step = 1; step <= steps; step++) {
-      const name = this.productsName(step);
-      const bytes = this.job.readFile(name);
-      if (bytes.byteLength !== n * out.BYTES_PER_ELEMENT) throw new JobError(`${this.job.path(name)} holds ${bytes.byteLength} bytes, expected ${n * out.BYTES_PER_ELEMENT}; rerun with --fresh`);
-      out.set(values(bytes, f64), (step - 1) * n);
-    }
+    const out = steps === 0 ? (f64 ? new Float64Array(0) : new Float32Array(0)) : this.committed(PRODUCTS, f64, steps * n);
     return snap.steps.map((_, p) => (p === 0 ? out : null));
   }
 
-  /** Reassembles each probe's basis rows 0..steps[p] from the step files, verified. */
+  /** Each probe's basis rows 0..steps[p], from the committed rows of basis.bin, verified. */
   loadBasis(state: JobState): HostArray[] {
     const snap = state.lanczos!;
     const n = snap.n, f64 = snap.dtype === 'float64';
-    const out = snap.steps.map((s) => (f64 ? new Float64Array((s + 1) * n) : new Float32Array((s + 1) * n)));
     let last = 0;
     for (const s of snap.steps) last = Math.max(last, s);
+    let count = 0;
     for (let step = 0; step <= last; step++) {
       const probes = state.stepProbes[step];
       if (!probes) throw new JobError(`the checkpoint in ${this.job.dir} lacks the probe list of step ${step}; rerun with --fresh`);
-      const name = this.basisName(step);
-      const rows = values(this.job.readFile(name), f64);
-      if (rows.length !== probes.length * n) throw new JobError(`${this.job.path(name)} holds ${rows.length} values, expected ${probes.length * n}; rerun with --fresh`);
-      probes.forEach((p, i) => {
-        if (step <= snap.steps[p]!) out[p]!.set(rows.subarray(i * n, (i + 1) * n), step * n);
-      });
+      count += probes.length;
+    }
+    const rows = this.committed(BASIS, f64, count * n);
+    const out = snap.steps.map((s) => (f64 ? new Float64Array((s + 1) * n) : new Float32Array((s + 1) * n)));
+    let at = 0;
+    for (let step = 0; step <= last; step++) {
+      for (const p of state.stepProbes[step]!) {
+        if (step <= snap.steps[p]!) out[p]!.set(rows.subarray(at * n, (at + 1) * n), step * n);
+        at++;
+      }
     }
     return out;
   }

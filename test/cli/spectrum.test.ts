@@ -114,7 +114,7 @@ test('runSpectrum · one layer of a small MLP: top eigenvalues, trace and output
   t.is(j.density.sigmaMeaning, 'standard deviation of the Gaussian kernel');
   const svg = readFileSync(join(out, 'density.svg'), 'utf8');
   t.true(svg.startsWith('<svg') && svg.includes('log density'));
-  t.true(existsSync(join(out, 'descent-job.json')) && existsSync(join(out, 'state', 'basis-00000.bin')));
+  t.true(existsSync(join(out, 'descent-job.json')) && existsSync(join(out, 'state', 'basis.bin')));
   H.dispose();
 });
 

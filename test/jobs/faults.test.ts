@@ -133,7 +133,7 @@ test.serial('references: uninterrupted spectrum and train runs', async (t) => {
 });
 
 test.serial('kills at seeded random points, then the same command: the uninterrupted answer', async (t) => {
-  // A spectrum run here takes about 80 file operations (2 step files and a commit per
+  // A spectrum run here takes about 80 file operations (2 appends and a commit per
   // Lanczos step, then the trace and outputs); train 4 before its first epoch and 7–8 per
   // epoch, so a kill at 12–25 leaves a committed epoch (the damage cases below use it).
   const rng = new Rng(2026, 1);
@@ -168,7 +168,10 @@ async function damaged(name: string, damage: (dir: string) => void): Promise<{ c
   return { ...(await cli([...SPECTRUM, '--out', dir])), dir };
 }
 
-const stateFile = (dir: string, kind: 'basis' | 'products', step: number) => join(dir, 'state', `${kind}-${String(step).padStart(5, '0')}.bin`);
+const stateFile = (dir: string, kind: 'basis' | 'products') => join(dir, 'state', `${kind}.bin`);
+/** The committed bytes of an appended state file (the manifest's count; bytes past it are an uncommitted tail). */
+const committedBytes = (dir: string, kind: 'basis' | 'products') =>
+  (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { bytes: number }> }).files[`state/${kind}.bin`]!.bytes;
 const FRESH = /rerun with --fresh|pass --fresh/;
 
 test.serial('each kind of state file corrupted, swapped or deleted: refused with the --fresh hint, or recovered', async (t) => {
@@ -179,27 +182,33 @@ test.serial('each kind of state file corrupted, swapped or deleted: refused with
   const rewrite = (path: string, f: (b: Buffer) => Buffer) => writeFileSync(path, f(readFileSync(path)));
   const randomFloats = (b: Buffer) => Buffer.from(new Float32Array(rng.normal(b.byteLength / 4)).buffer);
   const cases: [string, (d: string) => void][] = [
-    ['basis file: random finite floats', (d) => rewrite(stateFile(d, 'basis', 2), randomFloats)],
-    ['basis file: zeros', (d) => rewrite(stateFile(d, 'basis', 1), (b) => Buffer.alloc(b.byteLength))],
-    ['basis file: truncated', (d) => rewrite(stateFile(d, 'basis', 3), (b) => b.subarray(0, b.byteLength >> 1))],
-    ['basis file: deleted', (d) => rmSync(stateFile(d, 'basis', 0))],
-    ['basis files: two swapped', (d) => {
-      const a = stateFile(d, 'basis', 1), b = stateFile(d, 'basis', 2);
-      renameSync(a, `${a}.x`); renameSync(b, a); renameSync(`${a}.x`, b);
-    }],
-    ['products file: random finite floats', (d) => rewrite(stateFile(d, 'products', 1), randomFloats)],
-    ['products file: deleted', (d) => rmSync(stateFile(d, 'products', 2))],
+    ['basis file: random finite floats', (d) => rewrite(stateFile(d, 'basis'), randomFloats)],
+    ['basis file: committed rows zeroed', (d) => rewrite(stateFile(d, 'basis'), (b) => { const c = Buffer.from(b); c.fill(0, 0, committedBytes(d, 'basis') >> 1); return c; })],
+    ['basis file: truncated below its committed size', (d) => rewrite(stateFile(d, 'basis'), (b) => b.subarray(0, committedBytes(d, 'basis') >> 1))],
+    ['basis file: deleted', (d) => rmSync(stateFile(d, 'basis'))],
+    ['basis file: two rows swapped', (d) => rewrite(stateFile(d, 'basis'), (b) => {
+      const row = 4 * (784 * 16 + 16 + 16 * 10 + 10); // n of the 784-16-10 model
+      const c = Buffer.from(b);
+      b.copy(c, 0, row, 2 * row);
+      b.copy(c, row, 0, row);
+      return c;
+    })],
+    ['basis file: a garbage tail past its committed size (a torn append)', (d) => rewrite(stateFile(d, 'basis'), (b) => Buffer.concat([b, Buffer.alloc(999, 0x5a)]))],
+    ['products file: random finite floats', (d) => rewrite(stateFile(d, 'products'), randomFloats)],
+    ['products file: deleted', (d) => rmSync(stateFile(d, 'products'))],
     ['manifest: a Lanczos coefficient changed', (d) => rewrite(join(d, MANIFEST), (b) => Buffer.from(b.toString().replace(/("alpha": \[\s*\[\s*)([-\d.e]+)/, (_, p: string, v: string) => `${p}${Number(v) * 1.5}`)))],
     ['manifest: truncated', (d) => rewrite(join(d, MANIFEST), (b) => b.subarray(0, 100))],
   ];
   for (const [what, damage] of cases) {
     const r = await damaged(what.replace(/\W+/g, '-'), damage);
-    expectRefusal(t, what, r, FRESH);
+    // Bytes past the committed size are what a kill between an append and its commit leaves: discarded.
+    if (what.includes('tail')) expectRecovery(t, what, r, () => spectrumAnswer(r.dir), spectrumRef);
+    else expectRefusal(t, what, r, FRESH);
   }
   // With --fresh, a damaged job starts over and gives the right answer.
   const d = join(root, 'corrupt-basis-file-random-finite-floats');
   expectRecovery(t, '--fresh after a damaged state', await cli([...SPECTRUM, '--out', d, '--fresh']), () => spectrumAnswer(d), spectrumRef);
-  // A deleted manifest: the job is new; its old step files are never trusted (they are overwritten).
+  // A deleted manifest: the job is new; its old appended files are never trusted (they are truncated and rewritten).
   const gone = await damaged('manifest-deleted', (dd) => rmSync(join(dd, MANIFEST)));
   expectRecovery(t, 'manifest deleted', gone, () => spectrumAnswer(gone.dir), spectrumRef);
   // A lock left by a killed job (its pid is gone) is taken over.
