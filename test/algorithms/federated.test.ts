@@ -264,3 +264,62 @@ test('MlpClients: minibatches gathered on the backend give the end models of hos
   t.deepEqual(Array.from(await trainer.train(x0, tasks, 11)), want, 'uploads again after dispose()');
   trainer.dispose();
 });
+
+/**
+ * The end models of an [S, P] arena stepped the plain way: valueAndGrad of the per-replica mean
+ * losses over the whole arena through MLP.apply, and one SGD step of the arena per local step
+ * (what MlpClients computed before its first layer was split off; the oracle of the next test).
+ */
+async function arenaReference(model: MLP, trainer: MlpClients, starts: Float32Array, tasks: { client: number; round: number; version: number }[], seed: number, x: Float32Array, y: Int32Array, B: number, I: number, lr: number): Promise<number[]> {
+  const S = tasks.length, F = model.sizes[0]!, K = model.sizes.at(-1)!;
+  const p = tensor(starts, [S, model.size]);
+  const opt = new SGD(p, { lr });
+  for (let s = 0; s < I; s++) {
+    const rows = trainer.batchRows(tasks, s, seed);
+    const xb = new Float32Array(S * B * F), yb = new Int32Array(S * B);
+    rows.forEach((row, q) => { xb.set(x.subarray(row * F, (row + 1) * F), q * F); yb[q] = y[row]!; });
+    const { grad } = valueAndGrad((q: typeof p) => div(softmaxCrossEntropy(reshape(model.apply(q, tensor(xb, [S, B, F])), [S * B, K]), tensor(yb, [S * B], { dtype: 'int32' }), { reduction: 'sum' }), B))(p);
+    opt.step(grad);
+  }
+  const out = Array.from(await p.data());
+  opt.dispose();
+  p.dispose();
+  return out;
+}
+
+test('MlpClients: the split first layer gives the end models of valueAndGrad + SGD over the whole arena bit for bit (two tanh hidden layers, softmax regression, one start model per task); any chunking gives the same end models; reduce per chunk within float32 rounding', async (t) => {
+  const n = 40, F = 7, B = 5, I = 3, lr = 0.2;
+  const x = Float32Array.from({ length: n * F }, (_, i) => Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.3)), y = Int32Array.from({ length: n }, (_, i) => (i * 3) % 4);
+  const data = { x, y, n, features: F, classes: 4 };
+  const partition = [0, 1, 2, 3].map((c) => Int32Array.from({ length: 10 }, (_, k) => c * 10 + k));
+  const tasks = [3, 1, 0, 2, 1].map((c, j) => ({ client: c, round: j, version: 0 }));
+  for (const model of [new MLP([F, 6, 5, 4], { activation: 'tanh' }), new MLP([F, 4])]) {
+    const P = model.size, S = tasks.length;
+    const trainer = new MlpClients({ model, data, partition, localSteps: I, batchSize: B, lr, stream: stream('paper11', 3) });
+    const x0 = await model.init({ seed: 7 }).data() as Float32Array;
+    // One shared start model, then a different start model per task.
+    const shared = Float64Array.from(x0);
+    const own = Float64Array.from({ length: S * P }, (_, k) => x0[k % P]! * (1 + 0.1 * Math.floor(k / P)));
+    for (const [name, starts] of [['shared', shared], ['own', own]] as const) {
+      const rows = starts.length === P ? Float32Array.from({ length: S * P }, (_, k) => starts[k % P]!) : Float32Array.from(starts);
+      const want = await arenaReference(model, trainer, rows, tasks, 9, x, y, B, I, lr);
+      t.deepEqual(Array.from(await trainer.train(starts, tasks, 9)), want, `${model.sizes.join('-')} ${name}`);
+      for (const chunk of [1, 2, 4]) {
+        const chunked = new MlpClients({ model, data, partition, localSteps: I, batchSize: B, lr, stream: stream('paper11', 3), chunk });
+        t.deepEqual(Array.from(await chunked.train(starts, tasks, 9)), want, `${model.sizes.join('-')} ${name} chunk ${chunk}`);
+        // Σ_s w_s x_s: chunk partial sums of ≤ chunk terms, added in float32 one chunk after another.
+        const w = [0.3, 0.1, 0.25, 0.15, 0.2];
+        const sum = await chunked.reduce(starts, tasks, 9, w);
+        for (let k = 0; k < P; k++) {
+          let exact = 0, mag = 0;
+          for (let s = 0; s < S; s++) { exact += w[s]! * want[s * P + k]!; mag += Math.abs(w[s]! * want[s * P + k]!); }
+          t.true(Math.abs(sum[k]! - exact) <= (S + 1) * 2 ** -24 * mag + 1e-30, `${name} chunk ${chunk} reduce k ${k}`);
+        }
+        chunked.dispose();
+      }
+    }
+    t.deepEqual(Array.from(await trainer.train(shared, [], 9)), [], 'no tasks: no end models');
+    t.deepEqual(Array.from(await trainer.reduce(shared, [], 9, [])), new Array<number>(P).fill(0), 'no tasks: a zero sum');
+    trainer.dispose();
+  }
+});

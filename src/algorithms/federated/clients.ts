@@ -6,9 +6,9 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, argmax, broadcastTo, contiguous, dirichlet, div, gather, keep, matmul, reshape, softmaxCrossEntropy, sub, tensor, tidy, valueAndGrad,
+  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, transpose, valueAndGrad,
 } from '../../engine.js';
-import type { BackendName, ClassificationData } from '../../engine.js';
+import type { Activation, BackendName, ClassificationData } from '../../engine.js';
 import { argError, checkInteger, checkNumber, philoxNormals, philoxWords } from './host.js';
 import type { ClientTrainer, LocalTask } from './server.js';
 
@@ -86,14 +86,23 @@ export interface MlpClientsOptions {
   /** The Philox stream of the minibatch draws. */
   stream: number;
   backend?: BackendName;
+  /**
+   * At most this many tasks per population launch (default: all the tasks of a call in one).
+   * Each task's end model is the same bit for bit whatever the chunking; `reduce` adds the
+   * chunks' weighted sums in chunk order, so its float32 rounding depends on the chunk size.
+   * For arenas that would not fit one backend buffer (S·P·4 bytes; on webgpu the adapter's
+   * maxStorageBufferBindingSize). Not faster on the cpu backend (docs/papers/federated.md).
+   */
+  chunk?: number;
 }
 
 /**
  * MLP classifiers on partitioned data: task (client i, round r) takes `localSteps` SGD steps
  * on minibatches of `batchSize` rows drawn uniformly with replacement from client i's rows
  * (words from (seed, stream, offset ((r·M + i)·I + s)·B)). All S tasks of a call form one float32
- * arena [S, P]: one batched forward/backward per step (per-replica mean losses) and one fused
- * SGD step. The data set is uploaded to the backend once, on the first call, and each step's
+ * population [S, P] (by default; see `chunk`): one batched forward/backward per step
+ * (per-replica mean losses) and fused SGD steps (one per piece of the arena: the first layer's
+ * weights, its bias, the rest; see localTraining). The data set is uploaded to the backend once, on the first call, and each step's
  * S·B minibatch rows are gathered there (only the S·B row indices cross per step); call
  * `dispose()` to free that copy when the trainer is done. The data set's n·F floats must fit one
  * backend buffer (on webgpu, the adapter's maxStorageBufferBindingSize: pass a `limit`ed data set).
@@ -103,8 +112,13 @@ export class MlpClients implements ClientTrainer {
   readonly clients: number;
   /** The data set's rows [n, F] and labels [n] on the backend (uploaded on first use). */
   private device?: { x: Tensor; y: Tensor };
+  /** The layers after the first (an MLP over the arena's tail), for models with hidden layers. */
+  private head?: MLP;
+  /** Tasks per population launch (Infinity: all the tasks of a call in one). */
+  readonly chunk: number;
   constructor(readonly opts: MlpClientsOptions) {
     const fn = 'MlpClients';
+    this.chunk = opts.chunk === undefined ? Infinity : checkInteger(fn, 'chunk', opts.chunk, 1);
     this.size = opts.model.size;
     this.clients = opts.partition.length;
     if (opts.data.features !== opts.model.sizes[0]) throw argError(fn, 'data.features', `${opts.model.sizes[0]} (the model's inputs)`, opts.data.features);
@@ -135,55 +149,170 @@ export class MlpClients implements ClientTrainer {
   }
 
   async train(starts: Float64Array, tasks: readonly LocalTask[], seed: number): Promise<Float32Array> {
-    const params = this.localTraining('MlpClients.train', starts, tasks, seed);
-    const out = (await params.data()) as Float32Array;
-    params.dispose();
+    const P = this.size, S = tasks.length;
+    const start = this.startModels('MlpClients.train', starts, S);
+    const out = new Float32Array(S * P);
+    try {
+      for (let at = 0; at < S; at += this.chunk) {
+        const part = tasks.slice(at, at + this.chunk), C = part.length;
+        const pieces = this.localTraining(start, at, part, seed);
+        let col = 0;
+        for (const t of pieces) {
+          const width = t.shape[1]!, got = (await t.data()) as Float32Array;
+          for (let j = 0; j < C; j++) out.set(got.subarray(j * width, (j + 1) * width), (at + j) * P + col);
+          col += width;
+          t.dispose();
+        }
+      }
+    } finally {
+      start.device?.dispose();
+    }
     return out;
   }
 
   /**
-   * Σ_s w_s x_s over the tasks' end models x_s, reduced on the backend (one [1, S] × [S, P]
-   * product), so that only P numbers come back to the host: what a round of fresh clients needs
-   * (see ClientTrainer.reduce).
+   * Σ_s w_s x_s over the tasks' end models x_s, reduced on the backend (a [1, C] × [C, ·] product
+   * per piece of the arena; with several chunks each chunk's products are added to the running
+   * sums in chunk order), so that only P values come back to the host: what a round of fresh
+   * clients needs (see ClientTrainer.reduce).
    */
   async reduce(starts: Float64Array, tasks: readonly LocalTask[], seed: number, weights: ArrayLike<number>): Promise<Float64Array> {
     if (weights.length !== tasks.length) throw argError('MlpClients.reduce', 'weights', `one weight per task (${tasks.length})`, weights.length);
-    const params = this.localTraining('MlpClients.reduce', starts, tasks, seed);
-    const sum = tidy(() => matmul(tensor(Float32Array.from(weights), [1, tasks.length], { backend: this.opts.backend }), params));
-    params.dispose();
-    const out = new Float64Array((await sum.data()) as Float32Array);
-    sum.dispose();
+    const S = tasks.length, backend = this.opts.backend;
+    const start = this.startModels('MlpClients.reduce', starts, S);
+    let sums: Tensor[] = [];
+    try {
+      for (let at = 0; at < S; at += this.chunk) {
+        const part = tasks.slice(at, at + this.chunk), C = part.length;
+        const pieces = this.localTraining(start, at, part, seed);
+        const prev = sums;
+        sums = tidy(() => {
+          const w = tensor(Float32Array.from({ length: C }, (_, j) => weights[at + j]!), [1, C], { backend });
+          return pieces.map((t, i) => (prev[i] ? linear(w, t, reshape(prev[i], [t.shape[1]!])) : matmul(w, t)));
+        });
+        for (const t of [...prev, ...pieces]) t.dispose();
+      }
+    } finally {
+      start.device?.dispose();
+    }
+    const out = new Float64Array(this.size);
+    let col = 0;
+    for (const t of sums) {
+      out.set((await t.data()) as Float32Array, col);
+      col += t.size;
+      t.dispose();
+    }
     return out;
   }
 
-  /** Runs the tasks' local SGD as one arena [S, P] and returns it (the caller disposes it). */
-  private localTraining(fn: string, starts: Float64Array, tasks: readonly LocalTask[], seed: number): Tensor {
-    const { model, data, batchSize: B, localSteps: I, lr, backend } = this.opts;
-    const S = tasks.length, P = this.size, F = data.features;
+  /**
+   * The start models in float32, [1, P] (one shared model, also uploaded once to be broadcast on
+   * the backend) or [S, P].
+   */
+  private startModels(fn: string, starts: Float64Array, S: number): Starts {
+    const P = this.size;
     if (starts.length !== S * P && starts.length !== P) throw argError(fn, 'starts', `${S}·${P} or ${P} values`, starts.length);
-    // One start model for every task: upload it once and broadcast it on the backend.
-    const params = starts.length === P && S > 1
-      ? tidy(() => contiguous(broadcastTo(tensor(new Float32Array(starts), [1, P], { dtype: 'float32', backend }), [S, P])))
-      : tensor(new Float32Array(starts), [S, P], { dtype: 'float32', backend });
-    const opt = new SGD(params, { lr });
+    const host = new Float32Array(starts.length);
+    for (let k = 0; k < host.length; k++) host[k] = starts[k]!;
+    const shared = starts.length === P;
+    return { host, rows: starts.length / P, shared, device: shared && S > 1 ? tensor(host, [1, P], { backend: this.opts.backend }) : undefined };
+  }
+
+  /**
+   * Runs the local SGD of `tasks` (tasks at..at+S−1 of the call) as one population [S, P] from
+   * rows at.. of `start` (or its one shared row) and returns the end models as column pieces of
+   * the arena, [S, P] or [W1 [S, n0·n1], b1 [S, n1], head [S, P − n0·n1 − n1]] (the caller
+   * disposes them).
+   *
+   * A model with hidden layers keeps its first layer's weights W1 [S, n0·n1] and bias b1 [S, n1]
+   * apart from the rest of the arena (the head [S, P − n0·n1 − n1]) during the local steps, each
+   * stepped by its own fused SGD op: the gradient is taken (valueAndGrad) with respect to the
+   * first layer's pre-activations z1 = x·W1 + b1 [S, B, n1] and the head, and the first layer's
+   * gradients follow by the chain rule as the autodiff rules write them (W̄1 = xᵀ·z̄1 as the
+   * matmul rule's B̄ = Aᵀ·C̄, b̄1 = Σ_b z̄1 as the add rule's unbroadcast), so the step is the same
+   * sequence of float32 operations as valueAndGrad over the whole arena and SGD over the arena
+   * (the test checks it bit for bit), without assembling an [S, P] gradient from its layers
+   * every step, nor the end models from their pieces (train copies them into place on the host;
+   * reduce reduces each piece).
+   */
+  private localTraining(start: Starts, at: number, tasks: readonly LocalTask[], seed: number): Tensor[] {
+    const { model, data, batchSize: B, localSteps: I, lr, backend } = this.opts;
+    const S = tasks.length, P = this.size, F = data.features, nL = model.sizes.at(-1)!;
     // The data set lives on the backend; a step gathers its S·B rows there (bit-identical to
     // copying them on the host: a gather is a copy).
     this.device ??= { x: keep(tensor(data.x.subarray(0, data.n * F), [data.n, F], { backend })), y: keep(tensor(data.y.subarray(0, data.n), [data.n], { dtype: 'int32', backend })) };
     const dev = this.device;
-    const lossOf = (p: Tensor, x: Tensor, y: Tensor) => div(softmaxCrossEntropy(reshape(model.apply(p, x), [S * B, model.sizes.at(-1)!]), y, { reduction: 'sum' }), B);
-    const vg = valueAndGrad(lossOf);
+    const batch = (s: number) => {
+      const idx = tensor(this.batchRows(tasks, s, seed), [S * B], { dtype: 'int32', backend });
+      return { x: reshape(gather(dev.x, idx), [S, B, F]), y: gather(dev.y, idx) };
+    };
+    const lossOf = (logits: Tensor, y: Tensor) => div(softmaxCrossEntropy(reshape(logits, [S * B, nL]), y, { reduction: 'sum' }), B);
+    if (model.depth === 1) {
+      const params = startPiece(start, at, S, 0, P, backend);
+      const opt = new SGD(params, { lr });
+      const vg = valueAndGrad((p: Tensor, x: Tensor, y: Tensor) => lossOf(model.apply(p, x), y));
+      for (let s = 0; s < I; s++) {
+        tidy(() => {
+          const { x, y } = batch(s);
+          opt.step(vg(params, x, y).grad);
+        });
+      }
+      opt.dispose();
+      return [params];
+    }
+    const n1 = model.sizes[1]!, Z = B * n1, sizeW = F * n1, sizeH = P - sizeW - n1;
+    const head = (this.head ??= new MLP(model.sizes.slice(1), { activation: model.activation }));
+    const act = ACTIVATION_FN[model.activation];
+    const w1 = startPiece(start, at, S, 0, sizeW, backend);
+    const b1 = startPiece(start, at, S, sizeW, n1, backend);
+    const rest = startPiece(start, at, S, sizeW + n1, sizeH, backend);
+    const opts = [new SGD(w1, { lr }), new SGD(b1, { lr }), new SGD(rest, { lr })] as const;
+    // q = [z1 | head] per replica: the loss from the first layer's pre-activations on.
+    const vg = valueAndGrad((q: Tensor, y: Tensor) => {
+      const h = act(reshape(slice(q, [0, 0], [S, Z]), [S, B, n1]));
+      return lossOf(head.apply(slice(q, [0, Z], [S, sizeH]), h), y);
+    });
     for (let s = 0; s < I; s++) {
-      const rows = this.batchRows(tasks, s, seed);
       tidy(() => {
-        const idx = tensor(rows, [S * B], { dtype: 'int32', backend });
-        const x = reshape(gather(dev.x, idx), [S, B, F]), y = gather(dev.y, idx);
-        const { grad } = vg(params, x, y);
-        opt.step(grad);
+        const { x, y } = batch(s);
+        // MLP.apply's first layer, then the rest of the network on the traced q.
+        const z1 = add(matmul(x, reshape(w1, [S, F, n1])), reshape(b1, [S, 1, n1]));
+        const { grad } = vg(concat([reshape(z1, [S, Z]), rest], 1), y);
+        const dz = reshape(slice(grad, [0, 0], [S, Z]), [S, B, n1]);
+        opts[0].step(reshape(matmul(transpose(x), dz), [S, sizeW]));
+        opts[1].step(reshape(sum(dz, [1], true), [S, n1]));
+        opts[2].step(contiguous(slice(grad, [0, Z], [S, sizeH])));
       });
     }
-    opt.dispose();
-    return params;
+    opts.forEach((o) => o.dispose());
+    return [w1, b1, rest];
   }
+}
+
+/** Each activation's function (what MLP.apply applies after a hidden layer). */
+const ACTIVATION_FN: Record<Activation, (x: Tensor) => Tensor> = { relu, tanh, gelu, sigmoid, identity: (x) => x };
+
+/**
+ * Columns [begin, begin + size) of the S start models of tasks at.. as a new contiguous [S, size]
+ * tensor: the shared model broadcast on the backend, or rows copied from the host.
+ */
+function startPiece(start: Starts, at: number, S: number, begin: number, size: number, backend?: BackendName): Tensor {
+  if (start.device && S > 1) return tidy(() => contiguous(broadcastTo(slice(start.device!, [0, begin], [1, size]), [S, size])));
+  const rows = new Float32Array(S * size), P = start.host.length / start.rows;
+  for (let j = 0; j < S; j++) {
+    const from = (start.shared ? 0 : (at + j) * P) + begin;
+    rows.set(start.host.subarray(from, from + size), j * size);
+  }
+  return tensor(rows, [S, size], { backend });
+}
+
+/** A call's start models in float32 (see MlpClients.startModels). */
+interface Starts {
+  host: Float32Array;
+  /** Rows of `host` (1 when shared). */
+  rows: number;
+  shared: boolean;
+  device?: Tensor;
 }
 
 /** Classification accuracy of one model (float64 host parameters) on data, in batches. */
