@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, useBackend } from '../backend/backend.js';
 import type { BackendName } from '../backend/ops.js';
 import { runWorker } from '../distributed/index.js';
+import { runFederatedWorker } from '../distributed/federated.js';
+import { federatedTrainers } from './federated.js';
 import { backendChoices, helpText, parseOptions } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { loadCurvatureShard } from './spectrum-distributed.js';
@@ -49,6 +51,12 @@ export async function workerCommand(argv: string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   // Fault injection for the tests (a worker that stalls after claiming a task, to be killed mid-task).
   const stall = Number(process.env.DESCENT_WORKER_STALL_MS ?? 0);
+  // Federated local-training tasks (descent federated) are served beside the shard tasks, from their own stream.
+  const fedLoop = runFederatedWorker({
+    url: v.redis, trainers: federatedTrainers(backend.name as BackendName), name: v.name ?? `${hostname()}-${process.pid}`, prefix: v.prefix,
+    visibilityMs: v.visibility * 1000, signal: stop.signal, ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
+    log: v.quiet ? () => undefined : (line) => console.error(line),
+  });
   const stats = await runWorker({
     url: v.redis, backend,
     // The compute thread imports the loaders by URL: worker-loaders.ts here, .js in dist/.
@@ -58,6 +66,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
     signal: stop.signal, ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
     log: v.quiet ? () => undefined : (line) => console.error(line),
   });
+  const fed = await fedLoop;
+  if (!v.quiet) console.error(`descent worker: federated: ${fed.served} updates, ${fed.reclaimed} reclaimed, ${fed.rejected} rejected, ${fed.failed} failed, ${fed.loads} populations built`);
   if (!v.quiet) console.error(`descent worker: stopped (${stats.served} tasks served, ${stats.duplicates} duplicates, ${stats.reclaimed} reclaimed, ${stats.rejected} rejected, ${stats.loads} shard loads)`);
   return 0;
 }

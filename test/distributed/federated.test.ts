@@ -1,0 +1,326 @@
+// Federated clients as Redis workers (src/distributed/federated.ts) against a real
+// redis-server (test/helpers/redis.ts): the asynchronous aggregator with one task in flight
+// equals the in-process sequential loop (the engine's QuadraticClients + federatedAggregate) bit
+// for bit; FedBuff-M with two concurrent workers equals the simulated-clock FedAvg (runScheduled)
+// bit for bit and the closed form within float64 rounding; async with two workers, one a real
+// `descent worker` process, keeps consistent staleness records and converges; malformed tasks
+// and updates are rejected with logged reasons and counted; a stalled worker's task and a
+// killed worker's task are reclaimed after the visibility timeout and the run completes with
+// the same result.
+
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { initBackend, useBackend } from '../../src/backend/backend.js';
+import { clientsSchedule, clockWeights, federatedAggregate, MlpClients, QuadraticClients, runScheduled } from '../../src/algorithms/index.js';
+import { connectRedis, digest } from '../../src/distributed/index.js';
+import { runFederatedAsync, runFederatedWorker } from '../../src/distributed/federated.js';
+import type { FederatedAsyncOptions, FederatedTrainer, FederatedWorkerOptions } from '../../src/distributed/federated.js';
+import { encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields } from '../../src/distributed/federated-protocol.js';
+import type { FederatedJob } from '../../src/distributed/federated-protocol.js';
+import { federatedTrainers, mlpJob, parseAsyncScheme, quadraticJob, schemeWeights } from '../../src/cli/federated.js';
+import { loadData } from '../../src/cli/spectrum-setup.js';
+import { MLP } from '../../src/nn/mlp.js';
+import { inCI, redisMissing, startRedis } from '../helpers/redis.js';
+import type { RedisServer } from '../helpers/redis.js';
+import '../../src/backends.js';
+
+const missing = redisMissing();
+const rtest = missing && !inCI ? test.skip : test.serial;
+const title = (s: string) => (missing && !inCI ? `${s} (skipped: ${missing})` : s);
+
+let server: RedisServer | null = null;
+const children: ChildProcess[] = [];
+test.after.always(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await server?.stop();
+});
+
+/** M quadratic clients in `dim` dimensions, centers from a fixed formula. */
+function centers(M: number, dim: number): Float64Array {
+  return Float64Array.from({ length: M * dim }, (_, k) => 3 * Math.sin(1.7 * k + 0.3));
+}
+const mean = (c: Float64Array, M: number, dim: number) => Float64Array.from({ length: dim }, (_, j) => { let s = 0; for (let i = 0; i < M; i++) s += c[i * dim + j]!; return s / M; });
+const dist = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let k = 0; k < a.length; k++) s += (a[k]! - b[k]!) ** 2; return Math.sqrt(s); };
+
+const bitsEqual = (t: ExecutionContext, a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+  t.is(a.length, b.length, what);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
+  t.is(diff, 0, `${what}: ${diff} of ${a.length} entries differ`);
+};
+
+async function setup() {
+  const backend = await initBackend('cpu');
+  await useBackend(backend);
+  server ??= await startRedis();
+  return server;
+}
+
+/** In-process workers on `prefix`; stop() aborts them and returns their stats. */
+function workers(prefix: string, specs: Partial<FederatedWorkerOptions>[], lines: string[]) {
+  const stop = new AbortController();
+  const loops = specs.map((s, i) => runFederatedWorker({
+    url: server!.url, trainers: federatedTrainers('cpu'), name: `w${i}`, prefix, signal: stop.signal, log: (l) => lines.push(l), ...s,
+  }));
+  return { stop: async () => { stop.abort(); return Promise.all(loops); } };
+}
+
+/**
+ * The in-process sequential reference of one task in flight: aggregation n trains client n mod M
+ * (its task ⌊n/M⌋) from the current model x_n, and x_{n+1} = aggregate(x_n, [{end, d_i}], η_g).
+ */
+async function sequential(trainer: FederatedTrainer, M: number, x0: Float64Array, d: ArrayLike<number>, lrG: number, A: number, seed: number): Promise<Float64Array> {
+  let x = Float64Array.from(x0);
+  for (let n = 0; n < A; n++) {
+    const c = n % M;
+    const end = await trainer.train(x, [{ client: c, round: Math.floor(n / M), version: n }], seed);
+    x = federatedAggregate(x, [{ end, weight: d[c]! }], lrG);
+  }
+  return x;
+}
+
+/** Starts `descent worker` (the CLI, through tsx) and resolves once its federated loop reads tasks. */
+function startCliWorker(name: string, prefix: string, env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void>; log: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/descent.ts', 'worker', '--redis', server!.url, '--backend', 'cpu', '--name', name, '--prefix', prefix, '--compute', 'main', '--visibility', '30'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.push(child);
+  let out = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const on = (d: Buffer) => { out += d.toString(); if (out.includes('taking federated')) resolve(); };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.once('exit', (code, sig) => reject(new Error(`descent worker exited (${code ?? sig}) before serving: ${out.slice(-600)}`)));
+  });
+  return { child, ready, log: () => out };
+}
+
+/** The reference trainer, built directly with the engine's QuadraticClients. */
+function engineQuadratic(job: FederatedJob): QuadraticClients {
+  const p = job.population;
+  if (p.kind !== 'quadratic') throw new Error('not a quadratic job');
+  return new QuadraticClients({ centers: p.centers, dim: p.dim, localSteps: p.localSteps, lr: p.lr, noise: p.noise, stream: p.stream, backend: 'cpu' });
+}
+
+const quadratic = (M: number, dim: number, noise: number, delayMs: number[] | null = null) =>
+  quadraticJob({ centers: centers(M, dim), dim, localSteps: 3, lr: 0.1, noise, seed: 7, delayMs });
+
+rtest(title('one task in flight: the Redis run equals the in-process sequential loop bit for bit (noisy quadratic clients, async identical weights)'), async (t) => {
+  await setup();
+  const M = 4, dim = 3, A = 14, lrG = 0.5;
+  const job = quadratic(M, dim, 0.1);
+  const d = schemeWeights(parseAsyncScheme('async'), new Float64Array(M).fill(1));
+  t.deepEqual(Array.from(d), [1, 1, 1, 1]);
+  const x0 = Float64Array.from({ length: dim }, (_, k) => 5 - k);
+  const lines: string[] = [];
+  const w = workers('eq', [{}], lines);
+  const res = await runFederatedAsync({ url: server!.url, job, x0, weights: d, lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'eq', log: (l) => lines.push(l) });
+  const [ws] = await w.stop();
+  const expected = await sequential(engineQuadratic(job), M, x0, d, lrG, A, job.seed);
+  bitsEqual(t, res.model, expected, 'final model');
+  t.is(res.aggregations, A);
+  t.is(res.updates.length, A);
+  res.updates.forEach((u, n) => {
+    t.deepEqual([u.client, u.round, u.read, u.aggregation, u.staleness], [n % M, Math.floor(n / M), n, n, 0], `update ${n}`);
+  });
+  t.deepEqual(res.stalenessHistogram, [A]);
+  t.is(ws!.served, A);
+  t.is(res.stats.rejected, 0);
+  t.is(res.stats.posted, A);
+});
+
+rtest(title('FedBuff-M with two concurrent workers equals the simulated-clock FedAvg bit for bit and the closed form (noise 0)'), async (t) => {
+  await setup();
+  const M = 5, dim = 4, A = 12, lrG = 0.8;
+  const job = quadratic(M, dim, 0);
+  const scheme = parseAsyncScheme(`fedbuff-${M}`);
+  const d = schemeWeights(scheme, new Float64Array(M).fill(1));
+  const x0 = new Float64Array(dim).fill(10);
+  const lines: string[] = [];
+  const w = workers('buf', [{}, {}], lines);
+  const res = await runFederatedAsync({ url: server!.url, job, x0, weights: d, lrG, aggregate: federatedAggregate, aggregations: A, buffer: M, prefix: 'buf' });
+  const ws = await w.stop();
+  // The simulated clock: FedAvg with equal compute times, p_i = 1/M (= FedBuff's 1/c with c = M).
+  const schedule = clientsSchedule({ kind: 'fedavg' }, new Float64Array(M).fill(1), A);
+  const trainer = engineQuadratic(job);
+  const ref = await runScheduled({ trainer, schedule, weights: clockWeights(schedule, new Float64Array(M).fill(1 / M)), lrG, x0, seed: job.seed });
+  bitsEqual(t, res.model, ref.model, 'Redis FedBuff-M vs runScheduled FedAvg');
+  // Closed form: local training maps θ to c_i + (1 − lr)^I (θ − c_i), so one aggregation maps the error e = x − c̄ to (1 − η_g κ) e, κ = 1 − (1 − lr)^I.
+  const cbar = mean(Float64Array.from(job.population.kind === 'quadratic' ? job.population.centers : []), M, dim);
+  // The fused SGD op takes its learning rate as a float32 hyperparameter, also for float64 parameters: lr = fround(0.1).
+  const kappa = 1 - (1 - Math.fround(0.1)) ** 3;
+  const want = (1 - lrG * kappa) ** A * dist(x0, cbar);
+  const got = dist(res.model, cbar);
+  // float64: each of the A aggregations rounds P·(M + 2) terms of size ≤ ‖x0‖ ≈ 20 (relative ε = 2^-52).
+  t.true(Math.abs(got - want) <= A * (M + 2) * 20 * 2 ** -52 * 10, `‖x − c̄‖ = ${got} vs the closed form ${want}`);
+  t.true(res.updates.every((u) => u.staleness === 0), 'every client restarts from the new model: staleness 0');
+  t.deepEqual(res.stalenessHistogram, [A * M]);
+  t.is(ws.reduce((s, x) => s + x.served, 0), A * M);
+  t.log(`served per worker: ${ws.map((x) => x.served).join(', ')}`);
+});
+
+rtest(title('async with two workers (one a `descent worker` process) and emulated compute times: staleness records are consistent and the model converges'), async (t) => {
+  await setup();
+  const M = 6, dim = 4, A = 60, lrG = 0.5;
+  const delays = Array.from({ length: M }, (_, i) => 4 + 3 * i);
+  const job = quadratic(M, dim, 0, delays);
+  const cli = startCliWorker('cli0', 'live');
+  await cli.ready;
+  const lines: string[] = [];
+  const w = workers('live', [{ name: 'inproc' }], lines);
+  const x0 = new Float64Array(dim).fill(20);
+  const res = await runFederatedAsync({
+    url: server!.url, job, x0, weights: schemeWeights(parseAsyncScheme('async'), new Float64Array(M).fill(1)), lrG, aggregate: federatedAggregate, aggregations: A, prefix: 'live',
+  });
+  await w.stop();
+  cli.child.kill('SIGTERM');
+  await new Promise((r) => cli.child.once('exit', r));
+  t.is(res.aggregations, A);
+  t.is(res.updates.length, A);
+  res.updates.forEach((u, n) => {
+    t.is(u.aggregation, n);
+    t.true(u.staleness >= 0 && u.staleness === u.aggregation - u.read, `update ${n}: staleness ${u.staleness}, read ${u.read}`);
+  });
+  const hist: number[] = [];
+  for (const u of res.updates) hist[u.staleness] = (hist[u.staleness] ?? 0) + 1;
+  t.deepEqual(res.stalenessHistogram, Array.from(hist, (x) => x ?? 0));
+  const byWorker = new Map<string, number>();
+  for (const u of res.updates) byWorker.set(u.worker, (byWorker.get(u.worker) ?? 0) + 1);
+  t.true((byWorker.get('cli0') ?? 0) > 0 && (byWorker.get('inproc') ?? 0) > 0, `updates per worker: ${JSON.stringify([...byWorker])}`);
+  t.regex(cli.log(), /federated: \d+ updates/);
+  // Convergence: from ‖x0 − c̄‖ ≈ 40 into the centers' own spread (async identical weights converge to a
+  // frequency-weighted mean of the c_i, inside their hull, not to c̄ itself: Fraboni et al. Thm 1).
+  const c = Float64Array.from(job.population.kind === 'quadratic' ? job.population.centers : []);
+  const cbar = mean(c, M, dim);
+  let spread = 0;
+  for (let i = 0; i < M; i++) spread = Math.max(spread, dist(c.subarray(i * dim, (i + 1) * dim), cbar));
+  t.true(dist(res.model, cbar) < spread, `‖x − c̄‖ = ${dist(res.model, cbar)} vs the centers' radius ${spread} (start ${dist(x0, cbar)})`);
+  t.log(`staleness histogram ${JSON.stringify(res.stalenessHistogram)}, per worker ${JSON.stringify([...byWorker])}`);
+});
+
+rtest(title('malformed tasks and updates are rejected with a logged reason and counted; the run is unaffected'), async (t) => {
+  await setup();
+  const prefix = 'bad', k = federatedKeys(prefix);
+  const M = 3, dim = 2, A = 8, lrG = 0.5;
+  const job = quadratic(M, dim, 0.1);
+  const id = federatedJobId(job);
+  const run = digest('the malformed-message run');
+  const r = connectRedis(server!.url, 'test-injector');
+  // Tasks: unknown job kind, a job never stored, unknown client, wrong size, another protocol.
+  const task = { proto: FED_PROTOCOL, kind: 'quadratic', job: id, run, client: 0, round: 0, size: dim, dtype: 'float64' as const };
+  await r.set(k.job(id), JSON.stringify(job));
+  const badTasks = [
+    { ...task, kind: 'python-pickle' }, { ...task, job: digest('no such job') }, { ...task, client: 9 }, { ...task, size: dim + 1 }, { ...task, dtype: 'float32' as const },
+  ];
+  for (const b of badTasks) await r.xadd(k.tasks, '*', ...federatedTaskFields(b));
+  await r.xadd(k.tasks, '*', ...federatedTaskFields(task).map((f) => (f === String(FED_PROTOCOL) ? '2' : f)));
+  const lines: string[] = [];
+  const w = workers(prefix, [{}], lines);
+  const upd = (u: { version: number; client: number; round: number; data?: Float32Array | Float64Array; run?: string }) =>
+    encodeUpdate({ run: u.run ?? run, version: u.version, client: u.client, round: u.round, reclaimed: false, data: u.data ?? new Float64Array(dim) });
+  const opts: FederatedAsyncOptions = {
+    url: server!.url, job, x0: new Float64Array(dim).fill(1), weights: new Float64Array(M).fill(1), lrG, aggregate: federatedAggregate, aggregations: A,
+    concurrency: 1, prefix, run, log: (l) => lines.push(l),
+    // After aggregation 5 the next task is client 0's task 2, posted at version 6: updates that pretend to answer it.
+    onAggregate: async ({ n }) => {
+      if (n !== 5) return;
+      const good = upd({ version: 6, client: 0, round: 2 });
+      const entries: (string | Buffer)[][] = [
+        ['worker', 'x', 'blob', good.subarray(0, good.length - 8)], // wrong byte size
+        ['worker', 'x', 'blob', upd({ version: 6, client: 0, round: 2, data: new Float32Array(dim) })], // wrong dtype
+        ['worker', 'x', 'blob', upd({ version: 99, client: 0, round: 2 })], // version from the future
+        ['worker', 'x', 'blob', upd({ version: 1, client: 0, round: 2 })], // stale: version 1 is no longer kept
+        ['worker', 'x', 'blob', upd({ version: 6, client: 7, round: 0 })], // unknown client
+        ['worker', 'x', 'blob', upd({ version: 6, client: 1, round: 40 })], // a task never posted
+        ['worker', 'x', 'blob', upd({ version: 6, client: 0, round: 2, run: digest('another run') })], // another run's
+        ['worker', 'x'], // no blob
+      ];
+      for (const e of entries) await r.xadd(k.updates(run), '*', ...e);
+    },
+  };
+  const res = await runFederatedAsync(opts);
+  const [ws] = await w.stop();
+  const expected = await sequential(engineQuadratic(job), M, Float64Array.from(opts.x0), opts.weights, lrG, A, job.seed);
+  bitsEqual(t, res.model, expected, 'final model despite the injected updates');
+  t.is(res.stats.rejected, 8);
+  const reasons = ['data bytes', 'dtype code 1', 'from the future', 'stale version 1', 'unknown client 7', 'no task 40', 'belongs to run', 'no blob'];
+  for (const why of reasons) t.true(res.rejects.some((x) => x.includes(why)), `an update rejected for '${why}': ${JSON.stringify(res.rejects)}`);
+  t.is(lines.filter((l) => l.includes('rejected update')).length, 8);
+  t.is(ws!.rejected, 6);
+  const taskReasons = ["unknown job kind 'python-pickle'", 'is not stored', 'unknown client 9', `size ${dim + 1}`, 'dtype float32', 'protocol 2'];
+  for (const why of taskReasons) t.true(lines.some((l) => l.includes('rejected federated task') && l.includes(why)), `a task rejected for '${why}'`);
+  t.is(await r.llen(k.rejects), 14, 'every reject recorded on the rejects list');
+  r.disconnect();
+});
+
+rtest(title('a worker that stalls mid-task: the task is reclaimed after the visibility timeout and the run ends with the same result'), async (t) => {
+  await setup();
+  const M = 2, dim = 3, A = 4, lrG = 0.5;
+  const job = quadratic(M, dim, 0.1);
+  const lines: string[] = [];
+  const stalled = workers('stall', [{ name: 'stuck', stallMs: 2500, visibilityMs: 60_000 }], lines);
+  const x0 = new Float64Array(dim).fill(2);
+  const running = runFederatedAsync({ url: server!.url, job, x0, weights: new Float64Array(M).fill(1), lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'stall' });
+  await new Promise((r) => setTimeout(r, 300));
+  const helper = workers('stall', [{ name: 'rescuer', visibilityMs: 400 }], lines);
+  const res = await running;
+  const [hs] = await helper.stop();
+  const [ss] = await stalled.stop();
+  const expected = await sequential(engineQuadratic(job), M, x0, new Float64Array(M).fill(1), lrG, A, job.seed);
+  bitsEqual(t, res.model, expected, 'final model');
+  t.true(hs!.reclaimed >= 1, `the rescuer reclaimed ${hs!.reclaimed} tasks`);
+  t.true(res.stats.reclaimed >= 1 && res.updates.some((u) => u.reclaimed && u.worker === 'rescuer'));
+  t.is(res.aggregations, A);
+  t.log(`stuck: ${JSON.stringify(ss)}, rescuer: ${JSON.stringify(hs)}, duplicates at the aggregator: ${res.stats.duplicates}`);
+});
+
+rtest(title('a `descent worker` killed (SIGKILL) mid-task: its task is reclaimed by another worker and the run completes with the same result'), async (t) => {
+  await setup();
+  const M = 2, dim = 3, A = 3, lrG = 0.5, prefix = 'kill', k = federatedKeys(prefix);
+  const job = quadratic(M, dim, 0.1);
+  const cli = startCliWorker('doomed', prefix, { DESCENT_WORKER_STALL_MS: '60000' });
+  await cli.ready;
+  const x0 = new Float64Array(dim).fill(-1);
+  const running = runFederatedAsync({ url: server!.url, job, x0, weights: new Float64Array(M).fill(1), lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix });
+  // Wait until the child holds the first task (pending under its name), then kill it.
+  const r = connectRedis(server!.url, 'test-watch');
+  for (let i = 0; i < 200; i++) {
+    const p = await r.xpending(k.tasks, k.group).catch(() => [0]) as [number, string, string, [string, string][] | null];
+    if (p[0] === 1 && p[3]?.[0]?.[0] === 'doomed') break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  cli.child.kill('SIGKILL');
+  await new Promise((res) => cli.child.once('exit', res));
+  const lines: string[] = [];
+  const w = workers(prefix, [{ name: 'survivor', visibilityMs: 500 }], lines);
+  const res = await running;
+  const [ws] = await w.stop();
+  r.disconnect();
+  const expected = await sequential(engineQuadratic(job), M, x0, new Float64Array(M).fill(1), lrG, A, job.seed);
+  bitsEqual(t, res.model, expected, 'final model');
+  t.true(ws!.reclaimed >= 1 && res.updates[0]!.reclaimed && res.updates[0]!.worker === 'survivor', 'the first task was reclaimed by the survivor');
+  t.true(lines.some((l) => l.includes('reclaimed federated task')));
+});
+
+rtest(title('MLP clients on a Dirichlet partition: one task in flight equals the in-process loop with MlpClients; a worker with other data refuses the job'), async (t) => {
+  await setup();
+  const M = 3, A = 5, lrG = 1;
+  const job = mlpJob({ sizes: [784, 6, 10], activation: 'tanh', data: 'reference', samples: 120, clients: M, alpha: 0.5, localSteps: 2, batchSize: 8, lr: 0.05, seed: 3 });
+  const x0 = Float64Array.from(await new MLP([784, 6, 10], { activation: 'tanh' }).init({ seed: 3 }).data());
+  const d = new Float64Array(M).fill(1 / M);
+  const lines: string[] = [];
+  const w = workers('mlp', [{}], lines);
+  const res = await runFederatedAsync({ url: server!.url, job, x0, weights: d, lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'mlp' });
+  t.is(res.aggregations, A);
+  const trainer = await federatedTrainers('cpu').mlp!(job) as unknown as MlpClients;
+  const expected = await sequential(trainer, M, x0, d, lrG, A, job.seed);
+  trainer.dispose();
+  bitsEqual(t, res.model, expected, 'final model');
+  // The same job with another content hash (a worker with other data) is refused, and the run fails with the worker's reason.
+  const other: FederatedJob = { ...job, population: { ...job.population, hash: digest('other data') } as FederatedJob['population'] };
+  const err = await t.throwsAsync(runFederatedAsync({ url: server!.url, job: other, x0, weights: d, lrG, aggregate: federatedAggregate, aggregations: 2, prefix: 'mlp', timeoutMs: 20_000 }));
+  t.regex(err!.message, /cannot serve run .*content hash/);
+  await w.stop();
+  t.is(loadData('reference', 120, undefined).data.n, 120);
+});
