@@ -2,7 +2,7 @@
 // of a TypeScript module (loaded through tsx in the thread), with init, buffers moved both
 // ways, handler errors as rejections, the native cpu addon in the thread (bit-identical to
 // the main thread's product), the caller's event loop running during a synchronous handler,
-// and close() rejecting what is pending.
+// close() rejecting what is pending, and a thread that dies failing its calls with the reason.
 
 import test from 'ava';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -73,4 +73,17 @@ test('a failing init or a missing module rejects startComputeThread with the rea
   await t.throwsAsync(startComputeThread(HANDLERS, { scale: -1 }), { message: /startComputeThread\(worker-handlers\.ts\): init: expected scale > 0 but received -1/ });
   await t.throwsAsync(startComputeThread(new URL('./no-such-module.ts', import.meta.url)), { message: /startComputeThread\(no-such-module\.ts\): .*Cannot find module/ });
   await t.throwsAsync(startComputeThread('relative/path.js'), { message: /expected an absolute URL/ });
+});
+
+test('a thread that dies rejects the call in flight and every later call with the reason', async (t) => {
+  const ct = await startComputeThread(HANDLERS, { scale: 1 });
+  try {
+    t.true(ct.alive);
+    await t.throwsAsync(ct.call('exit', [3]), { message: /compute thread worker-handlers\.ts: exit: the thread exited \(code 3\)/ });
+    t.false(ct.alive);
+    t.is(ct.pending, 0);
+    await t.throwsAsync(ct.call('whoami'), { message: /whoami: the thread exited \(code 3\)/ });
+  } finally {
+    await ct.close();
+  }
 });

@@ -45,3 +45,8 @@ export async function cpuMatmul(a: Float32Array, b: Float32Array, m: number, k: 
   A.dispose(); B.dispose(); C.dispose();
   return out;
 }
+
+/** Ends the thread (process.exit in a worker thread ends only the thread). */
+export function exit(code: number): never {
+  process.exit(code);
+}
