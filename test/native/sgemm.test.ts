@@ -83,6 +83,9 @@ const SHAPES: [number, number, number][] = [
   [29, 10, 100], [130, 10, 257], [1000, 1, 33], [10, 29, 100], [2, 300, 64], [1, 257, 129],
   [28, 200, 50], [29, 200, 50], [200, 28, 50], [200, 12, 31], [12, 200, 31], [13, 13, 13],
   [167, 47, 129], [169, 65, 300], [337, 97, 61], [64, 99, 45],
+  // AVX-512 row-wise packing: op(A) = Aᵀ with m = 11·MR + 1 (pairs of panels, an odd one,
+  // a 1-row remainder), B rows with n = 32 + 27 (a partial panel wider than one vector).
+  [155, 59, 530], [43, 91, 9],
 ];
 
 for (const isa of ISAS) {
@@ -119,22 +122,25 @@ for (const isa of ISAS) {
   });
 }
 
-test('sgemm · batched with per-operand strides, 0 broadcasting one operand', (t) => {
+test('sgemm · batched with per-operand strides, 0 broadcasting one operand, every transpose', (t) => {
   const batch = 3, m = 17, n = 33, k = 20;
   for (const isa of ISAS) {
     withIsa(isa, () => {
       for (const [sharedA, sharedB] of [[false, false], [true, false], [false, true]] as const) {
         const a = randu((sharedA ? 1 : batch) * m * k, 5), b = randu((sharedB ? 1 : batch) * k * n, 6);
-        const out = new Float32Array(batch * m * n);
-        // Operands sit after a 7-element prefix to exercise the offsets too.
-        const pa = new Float32Array(7 + a.length), pb = new Float32Array(7 + b.length);
-        pa.set(a, 7);
-        pb.set(b, 7);
-        native.sgemm(pa, 7, sharedA ? 0 : m * k, false, pb, 7, sharedB ? 0 : k * n, false, out, batch, m, n, k, null, 0, 0);
-        for (let s = 0; s < batch; s++) {
-          const l: Logical = { m, n, k, a: a.subarray(sharedA ? 0 : s * m * k, (sharedA ? 0 : s * m * k) + m * k), b: b.subarray(sharedB ? 0 : s * k * n, (sharedB ? 0 : s * k * n) + k * n) };
-          const { c, mag } = product(l);
-          check(t, out.subarray(s * m * n, (s + 1) * m * n), c, mag, k, null, 'none', n, `${isa} batch entry ${s} sharedA=${sharedA} sharedB=${sharedB}`);
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const out = new Float32Array(batch * m * n);
+          // Operands sit after a 7-element prefix to exercise the offsets too; each entry
+          // stored transposed (k×m, n×k) when its flag is set.
+          const pa = new Float32Array(7 + a.length), pb = new Float32Array(7 + b.length);
+          for (let s = 0; s < (sharedA ? 1 : batch); s++) pa.set(store(a.subarray(s * m * k, (s + 1) * m * k), m, k, ta), 7 + s * m * k);
+          for (let s = 0; s < (sharedB ? 1 : batch); s++) pb.set(store(b.subarray(s * k * n, (s + 1) * k * n), k, n, tb), 7 + s * k * n);
+          native.sgemm(pa, 7, sharedA ? 0 : m * k, ta, pb, 7, sharedB ? 0 : k * n, tb, out, batch, m, n, k, null, 0, 0);
+          for (let s = 0; s < batch; s++) {
+            const l: Logical = { m, n, k, a: a.subarray(sharedA ? 0 : s * m * k, (sharedA ? 0 : s * m * k) + m * k), b: b.subarray(sharedB ? 0 : s * k * n, (sharedB ? 0 : s * k * n) + k * n) };
+            const { c, mag } = product(l);
+            check(t, out.subarray(s * m * n, (s + 1) * m * n), c, mag, k, null, 'none', n, `${isa} batch entry ${s} sharedA=${sharedA} sharedB=${sharedB} transA=${ta} transB=${tb}`);
+          }
         }
       }
     });
@@ -213,8 +219,10 @@ test('sgemm · probe checks on large products, all transposes', (t) => {
 test('sgemm · one and two threads agree', (t) => {
   const before = native.getThreads();
   try {
-    for (const [m, n, k] of [[600, 600, 600], [1024, 10, 784], [300, 257, 1000]] as const) {
-      for (const [ta, tb] of [[false, false], [true, true]] as const) {
+    // On 2 threads, 600³, 300×257×1000 and 155×59×530 take the shared-B path (≥ 4 row
+    // blocks, several KC slices, B chunks that end inside a panel); 1024×10×784 the dot path.
+    for (const [m, n, k] of [[600, 600, 600], [1024, 10, 784], [300, 257, 1000], [155, 59, 530]] as const) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
         native.setThreads(1);
         const one = probe(t, m, n, k, ta, tb, `1 thread m=${m} n=${n} k=${k}`);
         native.setThreads(2);
@@ -223,6 +231,33 @@ test('sgemm · one and two threads agree', (t) => {
         let diff = 0;
         for (let i = 0; i < one.length; i++) diff = Math.max(diff, Math.abs(one[i]! - two[i]!));
         t.is(diff, 0, `m=${m} n=${n} k=${k}: max |1-thread − 2-thread| = ${diff}`);
+      }
+    }
+  } finally {
+    native.setThreads(before);
+  }
+});
+
+test('sgemm · two threads: bias and activation epilogues on the shared-B path match one thread and the oracle', (t) => {
+  // 170 rows on 2 threads: MC = 56, so 4 row blocks (the last 2 rows, a 2-row micro-tile);
+  // k = 700 in 3 KC slices (the epilogue runs after the last); n = 45, 2 panels, the second partial.
+  const m = 170, n = 45, k = 700;
+  const l: Logical = { m, n, k, a: randn(m * k, 21), b: randn(k * n, 22) };
+  const bias = randn(n, 23);
+  const { c, mag } = product(l);
+  const before = native.getThreads();
+  try {
+    for (const act of ['relu', 'gelu'] as const) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        native.setThreads(1);
+        const one = run(l, ta, tb, { bias, act });
+        native.setThreads(2);
+        const two = run(l, ta, tb, { bias, act });
+        const what = `act=${act} transA=${ta} transB=${tb}`;
+        check(t, two, c, mag, k, bias, act, n, what);
+        let diff = 0;
+        for (let i = 0; i < one.length; i++) diff = Math.max(diff, Math.abs(one[i]! - two[i]!));
+        t.is(diff, 0, `${what}: max |1-thread − 2-thread| = ${diff}`);
       }
     }
   } finally {
