@@ -14,17 +14,22 @@
 //               federated_torch.py), same thread count.
 //
 // Each time is the wall clock of a whole round (the start model in, the round's mean of the end
-// models out), median of --repeat rounds after one warm-up round. Target: population ≥ 3× the
-// PyTorch loop at N = 100.
+// models out), median of --repeat rounds after one warm-up round each. The three kinds of round
+// are interleaved (population, torch, one-by-one, population, ...; the peer runs as a child
+// process serving one round per request, --serve), so that they share the machine's load, and
+// each round's torch / population ratio is printed. Target: population ≥ 3× the PyTorch loop at
+// N = 100.
 //
 // Run: `npm run bench -- federated [--repeat K] [--clients 10,100] [--threads T] [--quick] [--json FILE]`
 // or `npx tsx bench/federated.bench.ts …`. Rows: kernel federated.round.{population,one-by-one,torch},
 // shape N=…, median/min/max seconds, unit 's', speedup (torch / population).
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as d from '../src/index.js';
@@ -39,15 +44,39 @@ function stats(xs: number[]): { median: number; min: number; max: number } {
   return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s.at(-1)! };
 }
 
-async function timeRounds(repeat: number, round: () => Promise<unknown>): Promise<number[]> {
-  await round(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    await round();
-    out.push((performance.now() - t0) / 1000);
+async function seconds(round: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await round();
+  return (performance.now() - t0) / 1000;
+}
+
+/** The PyTorch peer in --serve mode: one timed round per request, between descent's rounds. */
+class TorchPeer {
+  private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly lines: AsyncIterator<string>, readonly version: string) {}
+
+  static async start(args: string[]): Promise<TorchPeer> {
+    const child = spawn(PYTHON, [join(import.meta.dirname ?? 'bench', 'peers', 'federated_torch.py'), ...args, '--serve']);
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const ready = await TorchPeer.next(lines, () => err);
+    return new TorchPeer(child, lines, String(ready['torch']));
   }
-  return out;
+
+  private static async next(lines: AsyncIterator<string>, err: () => string): Promise<Record<string, unknown>> {
+    const r = await lines.next();
+    if (r.done) throw new Error(`federated bench: the PyTorch peer exited: ${err()}`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+
+  async round(): Promise<number> {
+    this.child.stdin.write('round\n');
+    return Number((await TorchPeer.next(this.lines, () => ''))['seconds']);
+  }
+
+  close(): void {
+    this.child.stdin.end('quit\n');
+  }
 }
 
 export async function run(argv: string[] = []): Promise<BenchRow[]> {
@@ -75,8 +104,8 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
       let round = 0;
       const tasks = () => Array.from({ length: N }, (_, c) => ({ client: c, round, version: round }));
       const w = new Float64Array(N).fill(1 / N);
-      const pop = await timeRounds(repeat, async () => { round++; return trainer.reduce(x0, tasks(), 0, w); });
-      const one = await timeRounds(repeat, async () => {
+      const population = async () => { round++; return trainer.reduce(x0, tasks(), 0, w); };
+      const oneByOne = async () => {
         round++;
         const acc = new Float64Array(model.size);
         for (const t of tasks()) {
@@ -84,20 +113,34 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
           for (let k = 0; k < acc.length; k++) acc[k]! += end[k]! / N;
         }
         return acc;
-      });
-      const mk = (kernel: string, times: number[], extra: Record<string, unknown> = {}): BenchRow => ({ kernel, backend: 'cpu', shape: `N=${N}`, threads, ...stats(times), unit: 's', ...extra });
+      };
+      const peer = haveTorch ? await TorchPeer.start(['--data', file, '--rows', String(rowsNeeded), '--clients', String(N), '--per', String(PER_CLIENT),
+        '--steps', String(STEPS), '--batch', String(BATCH), '--hidden', String(HIDDEN), '--lr', String(LR), '--threads', String(threads)]) : undefined;
+      const pop: number[] = [], one: number[] = [], torch: number[] = [];
+      try {
+        await population(); // warm-up (the peer warmed up before saying it is ready)
+        await oneByOne();
+        // Interleaved: population, torch, one-by-one, population, torch, ... under the same load.
+        for (let i = 0; i < repeat; i++) {
+          pop.push(await seconds(population));
+          if (peer) torch.push(await peer.round());
+          one.push(await seconds(oneByOne));
+        }
+      } finally {
+        peer?.close();
+      }
+      const mk = (kernel: string, times: number[], extra: Record<string, unknown> = {}): BenchRow => ({ kernel, backend: 'cpu', shape: `N=${N}`, threads, ...stats(times), unit: 's', rounds: times, ...extra });
       const rp = mk('federated.round.population', pop), ro = mk('federated.round.one-by-one', one);
       rows.push(rp, ro);
       let line = `N=${String(N).padEnd(4)} population ${(rp.median * 1000).toFixed(1).padStart(8)} ms   one-by-one ${(ro.median * 1000).toFixed(1).padStart(8)} ms (${(ro.median / rp.median).toFixed(2)}×)`;
-      if (haveTorch) {
-        const res = spawnSync(PYTHON, [join(import.meta.dirname ?? 'bench', 'peers', 'federated_torch.py'), '--data', file, '--rows', String(rowsNeeded), '--clients', String(N), '--per', String(PER_CLIENT),
-          '--steps', String(STEPS), '--batch', String(BATCH), '--hidden', String(HIDDEN), '--lr', String(LR), '--threads', String(threads), '--repeat', String(repeat)], { encoding: 'utf8' });
-        if (res.status !== 0) throw new Error(`federated bench: the PyTorch peer exited with status ${res.status}: ${res.stderr}`);
-        const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { seconds: number[]; torch: string };
-        const rt = mk('federated.round.torch', out.seconds, { torch: out.torch });
+      if (peer) {
+        const rt = mk('federated.round.torch', torch, { torch: peer.version });
+        const perRound = torch.map((t, i) => t / pop[i]!);
         rp['speedup'] = rt.median / rp.median;
+        rp['speedupPerRound'] = perRound;
         rows.push(rt);
         line += `   torch loop ${(rt.median * 1000).toFixed(1).padStart(8)} ms   population vs torch ${(rt.median / rp.median).toFixed(2)}×`;
+        line += `\n       per round (population / torch ms, ratio): ${pop.map((p, i) => `${(p * 1000).toFixed(0)}/${(torch[i]! * 1000).toFixed(0)} ${perRound[i]!.toFixed(2)}×`).join(', ')}`;
       } else {
         line += '   torch: skipped (apt-get install python3-torch for /usr/bin/python3)';
       }

@@ -8,7 +8,11 @@ Run by the bench with Debian's /usr/bin/python3 and python3-torch (apt-get insta
       --batch 32 --hidden 128 --threads T --repeat K
 FILE holds R float32 rows of 784 pixels then R int32 labels (little-endian). Prints one JSON line:
 {"seconds": [per-round wall clock ...], "threads": T, "torch": version}.
+With --serve it warms up, prints {"ready": true, "threads": T, "torch": version}, then times one
+round per line 'round' read from stdin (printing {"seconds": s} for each) until 'quit' or end of
+input, so that the bench can interleave its rounds with descent's under the same load.
 """
+import sys
 import argparse
 import json
 import time
@@ -29,6 +33,7 @@ def main():
     ap.add_argument('--lr', type=float, default=0.05)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--repeat', type=int, default=5)
+    ap.add_argument('--serve', action='store_true', help='time one round per stdin line (see above)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -58,6 +63,15 @@ def main():
         return acc
 
     one_round()  # warm-up
+    if a.serve:
+        print(json.dumps({'ready': True, 'threads': a.threads, 'torch': torch.__version__}), flush=True)
+        for line in sys.stdin:
+            if line.strip() != 'round':
+                break
+            t0 = time.perf_counter()
+            one_round()
+            print(json.dumps({'seconds': time.perf_counter() - t0}), flush=True)
+        return
     secs = []
     for _ in range(a.repeat):
         t0 = time.perf_counter()
