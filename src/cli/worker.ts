@@ -65,9 +65,14 @@ export async function workerCommand(argv: string[]): Promise<number> {
     name: v.name ?? `${hostname()}-${process.pid}`, prefix: v.prefix, visibilityMs: v.visibility * 1000, cacheShards: v['cache-shards'],
     signal: stop.signal, ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
     log: v.quiet ? () => undefined : (line) => console.error(line),
+  }).catch(async (e: unknown) => {
+    // The compute thread died: stop the federated loop too, so the process exits with the reason.
+    stop.abort();
+    await fedLoop.catch(() => undefined);
+    throw e;
   });
   const fed = await fedLoop;
   if (!v.quiet) console.error(`descent worker: federated: ${fed.served} updates, ${fed.reclaimed} reclaimed, ${fed.rejected} rejected, ${fed.failed} failed, ${fed.loads} populations built`);
-  if (!v.quiet) console.error(`descent worker: stopped (${stats.served} tasks served, ${stats.duplicates} duplicates, ${stats.reclaimed} reclaimed, ${stats.rejected} rejected, ${stats.loads} shard loads)`);
+  if (!v.quiet) console.error(`descent worker: stopped (${stats.served} tasks served, ${stats.duplicates} duplicates, ${stats.reclaimed} reclaimed, ${stats.rejected} rejected, ${stats.loads} shard loads, ${stats.heartbeats} heartbeats, longest ${stats.maxIdleMs} ms without one)`);
   return 0;
 }
