@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
     summary: 'serve the shard products of distributed jobs (spectrum --redis URL --shards S) from Redis',
     load: async () => (await import('./worker.js')).workerCommand,
   },
+  federated: {
+    summary: 'asynchronous federated optimisation with the clients trained by descent workers over Redis (async, FedBuff-c)',
+    load: async () => (await import('./federated.js')).federatedCommand,
+  },
   info: {
     summary: 'the backends: native CPU features, the WebGPU adapter, and what `auto` picks',
     load: async () => (await import('./info.js')).infoCommand,

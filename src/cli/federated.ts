@@ -164,13 +164,14 @@ export async function federatedCommand(argv: string[]): Promise<number> {
   const delayMs = v['time-unit'] > 0 ? Array.from(tau, (t) => t * v['time-unit']) : null;
   const backend = await initBackend(v.backend as BackendName);
   await useBackend(backend);
-  let job: FederatedJob, x0: Float64Array, optimum: Float64Array | null = null;
+  let job: FederatedJob, x0: Float64Array, optimum: Float64Array | null = null, surrogate: Float64Array | null = null;
   if (v.population === 'quadratic') {
     // fedfix's problem (src/algorithms/federated/experiments.ts fedfixProblem): centers c_i ~ N(0, scale²), optimum their mean.
     const prob = fedfixProblem(v.seed, M, v.dim, v['center-scale'], v.slower);
     job = quadraticJob({ centers: prob.c, dim: v.dim, localSteps: v['local-steps'], lr: v.lr, noise: v.noise, seed: v.seed, delayMs });
     x0 = new Float64Array(v.dim);
     optimum = prob.opt;
+    surrogate = prob.surr;
   } else {
     const { widths, activation } = parseMlpSpec(v.model);
     job = mlpJob({ sizes: widths, activation, data: v.data, samples: v.samples, clients: M, alpha: v.alpha, localSteps: v['local-steps'], batchSize: v['batch-size'], lr: v.lr, seed: v.seed, delayMs });
@@ -187,7 +188,8 @@ export async function federatedCommand(argv: string[]): Promise<number> {
   const seconds = (Date.now() - t0) / 1000;
   const summary = {
     job: res.job, run: res.run, scheme: v.scheme, clients: M, aggregations: res.aggregations, seconds,
-    distToOptimum: optimum ? dist(res.model, optimum) : null, stalenessHistogram: res.stalenessHistogram, stats: res.stats,
+    // The federated optimum Σ p_i c_i, and async's surrogate optimum Σ (1/τ_i) c_i / Σ 1/τ_j (fedfix's distToSurrogate).
+    distToOptimum: optimum ? dist(res.model, optimum) : null, distToSurrogate: surrogate ? dist(res.model, surrogate) : null, stalenessHistogram: res.stalenessHistogram, stats: res.stats,
   };
   console.log(JSON.stringify(summary));
   if (v.out) {

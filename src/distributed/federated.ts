@@ -42,7 +42,7 @@ import {
   checkFederatedTask, decodeModel, decodeUpdate, encodeModel, encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields, parseFederatedJob, parseFederatedTask,
 } from './federated-protocol.js';
 import type { FederatedJob, FederatedKeys, FederatedTask } from './federated-protocol.js';
-import { connectRedis, redactUrl, sleep } from './redis.js';
+import { connectRedis, heartbeat, redactUrl, sleep } from './redis.js';
 import type { Redis, RedisOptions } from './redis.js';
 
 /** A population's local training (structurally the algorithm layer's ClientTrainer). */
@@ -144,12 +144,6 @@ export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<Fed
     return t;
   }
 
-  /** Resets the task's idle time if this worker still owns it (XPENDING's owner, then XCLAIM JUSTID). */
-  async function heartbeat(entryId: string): Promise<void> {
-    const p = await r.xpending(k.tasks, k.group, entryId, entryId, 1, name) as [string, string, number, number][];
-    if (p.length === 1) await r.xclaim(k.tasks, k.group, name, 0, entryId, 'JUSTID');
-  }
-
   async function handle(entryId: string, fields: string[], reclaimed: boolean): Promise<void> {
     let t: FederatedTask, job: FederatedJob, model: { version: number; x: Float64Array };
     try {
@@ -172,15 +166,18 @@ export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<Fed
       return;
     }
     if (o.stallMs) await sleep(o.stallMs);
-    // The emulated compute time, in slices with a heartbeat between them (the task's idle time
-    // is reset while this worker still owns it), so that a delay longer than the visibility
-    // timeout is not taken for a dead worker.
+    // The emulated compute time, in slices with a heartbeat between them (redis.ts heartbeat:
+    // the task's idle time is reset while this worker still owns it), so that a delay longer
+    // than the visibility timeout is not taken for a dead worker.
     let delay = job.delayMs?.[t.client] ?? 0;
     while (delay > 0 && !o.signal?.aborted) {
       const slice = Math.min(delay, visibility / 4);
       await sleep(slice);
       delay -= slice;
-      if (delay > 0) await heartbeat(entryId);
+      if (delay > 0 && (await heartbeat(r, k, name, entryId)) !== 'held') {
+        log(`${me}: federated task ${entryId} was taken over by another worker (or withdrawn); dropped`);
+        return;
+      }
     }
     let end: Float32Array | Float64Array;
     try {

@@ -9,3 +9,6 @@ export { runWorker } from './worker.js';
 export type { ShardLoader, ShardServer, WorkerOptions, WorkerStats } from './worker.js';
 export { startComputeThread, transferable } from './compute-thread.js';
 export type { ComputeThread, ComputeThreadOptions } from './compute-thread.js';
+export * from './federated-protocol.js';
+export { runFederatedAsync, runFederatedWorker } from './federated.js';
+export type { FederatedAggregate, FederatedAggregation, FederatedAsyncOptions, FederatedAsyncResult, FederatedAsyncStats, FederatedTrainer, FederatedTrainerFactory, FederatedUpdate, FederatedWorkerOptions, FederatedWorkerStats } from './federated.js';
