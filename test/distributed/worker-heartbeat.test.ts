@@ -1,9 +1,9 @@
 // The worker's heartbeats and compute thread (src/distributed/worker.ts) against a real
-// redis-server: the heartbeat script resets only its owner's entry; a product that takes
-// longer than the visibility timeout (a busy compute thread) is not reclaimed by an idle
-// second worker and is computed exactly once, with the in-process result bit for bit, while
-// the worker's event loop keeps ticking; the same product on the main thread (`loaders`)
-// blocks the loop for its whole length (what the compute thread removes).
+// redis-server: the heartbeat script resets only its owner's entry; a shard load and a
+// product that each take longer than the visibility timeout (a busy compute thread) are not
+// reclaimed by an idle second worker and are computed exactly once, with the in-process
+// result bit for bit, while the worker's event loop keeps ticking; the same product on the
+// main thread (`loaders`) blocks the loop for its whole length (what the compute thread removes).
 
 import test from 'ava';
 import { initBackend, useBackend } from '../../src/backend/backend.js';
@@ -87,13 +87,13 @@ rtest(title('heartbeat: resets the idle time of its own pending entry only; repo
   }
 });
 
-rtest(title('a product longer than the visibility timeout: not reclaimed by an idle second worker, computed once, bit-identical; the worker\'s event loop keeps ticking'), async (t) => {
+rtest(title('a shard load and a product longer than the visibility timeout: not reclaimed by an idle second worker, computed once, bit-identical; the worker\'s event loop keeps ticking'), async (t) => {
   const s = await setup(1);
-  const VIS = 1500, SPIN = 3500;
+  const VIS = 1500, SPIN = 2500, LOAD = 1800;
   const lines: string[] = [];
   const stop = new AbortController();
   const start = (name: string) => runWorker({
-    url: server!.url, backend: s.backend, loaderModule: SLOW, loaderOptions: { spinMs: SPIN }, name, prefix: 'long', visibilityMs: VIS,
+    url: server!.url, backend: s.backend, loaderModule: SLOW, loaderOptions: { spinMs: SPIN, loadSpinMs: LOAD }, name, prefix: 'long', visibilityMs: VIS,
     signal: stop.signal, log: (l) => lines.push(l),
   });
   const a = start('busy'), b = start('idle');
@@ -102,19 +102,25 @@ rtest(title('a product longer than the visibility timeout: not reclaimed by an i
   const k = keys('long');
   let stats: WorkerStats[] = [];
   try {
-    await op.value(); // the shard gets loaded (no spin on the loss)
-    // During the product: this loop's ticks and delay, and the task's idle time seen from another connection.
+    // Each task's owners and idle time seen from another connection, through the load and the product.
     let maxIdle = 0, polls = 0;
-    const owners = new Set<string>();
+    const owners = new Map<string, Set<string>>();
     let watching = true;
     const watch = (async () => {
       while (watching) {
         const p = await r.xpending(k.tasks, k.group, '-', '+', 10) as [string, string, number, number][];
-        for (const e of p) { maxIdle = Math.max(maxIdle, e[2]); owners.add(e[1]); }
+        for (const e of p) {
+          maxIdle = Math.max(maxIdle, e[2]);
+          owners.set(e[0], (owners.get(e[0]) ?? new Set()).add(e[1]));
+        }
         polls++;
         await sleep(100);
       }
     })();
+    const l0 = performance.now();
+    await op.value(); // the loss: the shard's load (LOAD ms longer) runs in this task
+    const loadTook = performance.now() - l0;
+    // During the product: this loop's ticks and gaps.
     const loop = ticker();
     const t0 = performance.now();
     const MV = await op.apply(s.V);
@@ -124,12 +130,14 @@ rtest(title('a product longer than the visibility timeout: not reclaimed by an i
     await watch;
     t.is(bitsDiffer(await MV.data(), s.expected), 0, 'M·V equals the in-process operator bit for bit');
     t.true(took >= SPIN, `the product took ${took.toFixed(0)} ms`);
-    t.is(owners.size, 1, `one owner while pending: ${[...owners].join(', ')}`);
+    t.true(loadTook >= LOAD, `the load took ${loadTook.toFixed(0)} ms`);
+    t.is(owners.size, 2, 'both tasks were seen pending');
+    for (const [id, o] of owners) t.is(o.size, 1, `task ${id} had one owner while pending: ${[...o].join(', ')}`);
     t.true(maxIdle < VIS, `the task's idle time stayed below the visibility timeout: max ${maxIdle} ms seen in ${polls} polls`);
     // A blocked loop would tick at most once, with one gap as long as the product.
     t.true(ticks >= Math.floor(took / 20 / 4), `${ticks} ticks of 20 ms in ${took.toFixed(0)} ms`);
     t.true(maxGap < took / 2, `the longest gap between ticks: ${maxGap.toFixed(0)} ms of ${took.toFixed(0)} ms`);
-    t.log(`product ${took.toFixed(0)} ms (visibility ${VIS} ms): max idle seen ${maxIdle} ms over ${polls} polls; `
+    t.log(`load ${loadTook.toFixed(0)} ms, product ${took.toFixed(0)} ms (visibility ${VIS} ms): max idle seen ${maxIdle} ms over ${polls} polls; `
       + `${ticks} ticks of 20 ms, longest gap ${maxGap.toFixed(0)} ms`);
   } finally {
     await op.close();
@@ -138,7 +146,7 @@ rtest(title('a product longer than the visibility timeout: not reclaimed by an i
     r.disconnect();
   }
   const sum = (f: keyof WorkerStats) => stats.reduce((x, st) => x + st[f], 0);
-  t.is(sum('served'), 2, 'the loss and the product, each computed once');
+  t.is(sum('served'), 2, 'the loss (with the load) and the product, each computed once');
   t.is(sum('duplicates'), 0);
   t.is(sum('reclaimed'), 0, 'nothing reclaimed');
   t.is(sum('lost'), 0);
