@@ -35,7 +35,9 @@
 // live worker, while a killed worker's heartbeats stop and its task is reclaimed
 // (XAUTOCLAIM) one timeout later. A worker that finds its task lost (its heartbeats were
 // late) logs it and still finishes: the partial is written with SET NX, so the duplicate is
-// harmless. If the compute thread itself dies (out of memory), runWorker rejects with the
+// harmless. One task is in hand at a time: while it is computed the main thread heartbeats
+// it but claims nothing new, so a slow worker does not hoard tasks that idle workers could
+// take. If the compute thread itself dies (out of memory), runWorker rejects with the
 // reason and its task is reclaimed by another worker after the timeout.
 
 import { extname } from 'node:path';
