@@ -31,7 +31,8 @@ const WORKER_OPTIONS = {
 export const HELP = helpText('descent worker --redis URL [options]',
   'Serves the shard tasks of distributed jobs (descent spectrum --redis URL --shards S) from a\n'
   + 'Redis Stream consumer group: loads each job\'s model and data shard once and computes its\n'
-  + 'products. Run one per core group or machine; stop with Ctrl-C.', WORKER_OPTIONS);
+  + 'products. Run one per core group or machine; stop with Ctrl-C. It also serves the\n'
+  + 'local-training tasks of federated runs (descent federated --redis URL).', WORKER_OPTIONS);
 
 /** Runs the worker until SIGINT/SIGTERM; returns the exit code. */
 export async function workerCommand(argv: string[]): Promise<number> {
