@@ -11,9 +11,12 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { initBackend, useBackend } from '../../src/backend/backend.js';
-import { clientsSchedule, clockWeights, federatedAggregate, MlpClients, QuadraticClients, runScheduled } from '../../src/algorithms/index.js';
+import { clientsSchedule, clockWeights, federatedAggregate, fedfixProblem, MlpClients, QuadraticClients, runScheduled } from '../../src/algorithms/index.js';
 import { connectRedis, digest } from '../../src/distributed/index.js';
 import { runFederatedAsync, runFederatedWorker } from '../../src/distributed/federated.js';
 import type { FederatedAsyncOptions, FederatedTrainer, FederatedWorkerOptions } from '../../src/distributed/federated.js';
@@ -22,6 +25,7 @@ import type { FederatedJob } from '../../src/distributed/federated-protocol.js';
 import { federatedTrainers, mlpJob, parseAsyncScheme, quadraticJob, schemeWeights } from '../../src/cli/federated.js';
 import { loadData } from '../../src/cli/spectrum-setup.js';
 import { MLP } from '../../src/nn/mlp.js';
+import { cli } from '../helpers/cli.js';
 import { inCI, redisMissing, startRedis } from '../helpers/redis.js';
 import type { RedisServer } from '../helpers/redis.js';
 import '../../src/backends.js';
@@ -51,10 +55,18 @@ const bitsEqual = (t: ExecutionContext, a: ArrayLike<number>, b: ArrayLike<numbe
   t.is(diff, 0, `${what}: ${diff} of ${a.length} entries differ`);
 };
 
+type CliWorker = ReturnType<typeof startCliWorker>;
+/** The two `descent worker` processes, started together on the first setup (their start-up overlaps the first tests). */
+let cliWorkers: { live: CliWorker; doomed: CliWorker } | null = null;
+
 async function setup() {
   const backend = await initBackend('cpu');
   await useBackend(backend);
   server ??= await startRedis();
+  cliWorkers ??= { live: startCliWorker('cli0', 'live'), doomed: startCliWorker('doomed', 'kill', { DESCENT_WORKER_STALL_MS: '60000' }) };
+  // A start failure is reported by the test that needs the worker.
+  cliWorkers.live.ready.catch(() => undefined);
+  cliWorkers.doomed.ready.catch(() => undefined);
   return server;
 }
 
@@ -165,7 +177,7 @@ rtest(title('async with two workers (one a `descent worker` process) and emulate
   const M = 6, dim = 4, A = 60, lrG = 0.5;
   const delays = Array.from({ length: M }, (_, i) => 4 + 3 * i);
   const job = quadratic(M, dim, 0, delays);
-  const cli = startCliWorker('cli0', 'live');
+  const cli = cliWorkers!.live;
   await cli.ready;
   const lines: string[] = [];
   const w = workers('live', [{ name: 'inproc' }], lines);
@@ -279,7 +291,7 @@ rtest(title('a `descent worker` killed (SIGKILL) mid-task: its task is reclaimed
   await setup();
   const M = 2, dim = 3, A = 3, lrG = 0.5, prefix = 'kill', k = federatedKeys(prefix);
   const job = quadratic(M, dim, 0.1);
-  const cli = startCliWorker('doomed', prefix, { DESCENT_WORKER_STALL_MS: '60000' });
+  const cli = cliWorkers!.doomed;
   await cli.ready;
   const x0 = new Float64Array(dim).fill(-1);
   const running = runFederatedAsync({ url: server!.url, job, x0, weights: new Float64Array(M).fill(1), lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix });
@@ -323,4 +335,28 @@ rtest(title('MLP clients on a Dirichlet partition: one task in flight equals the
   t.regex(err!.message, /cannot serve run .*content hash/);
   await w.stop();
   t.is(loadData('reference', 120, undefined).data.n, 120);
+});
+
+rtest(title('descent federated: the CLI runs FedBuff-M on fedfix\'s quadratic problem against workers and writes result.json (equal to runScheduled FedAvg bit for bit)'), async (t) => {
+  await setup();
+  const out = mkdtempSync(join(tmpdir(), 'descent-fed-'));
+  const lines: string[] = [];
+  const w = workers('cli', [{}, {}], lines);
+  const M = 4, dim = 3, A = 6;
+  const { code, err } = await cli(['federated', '--redis', server!.url, '--prefix', 'cli', '--clients', String(M), '--dim', String(dim), '--scheme', `fedbuff-${M}`,
+    '--lr-g', '0.5', '--aggregations', String(A), '--noise', '0.1', '--seed', '2', '--out', out, '--quiet']);
+  await w.stop();
+  t.is(code, 0, err);
+  const res = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { model: number[]; aggregations: number; stalenessHistogram: number[]; updates: unknown[]; distToOptimum: number; jobSpec: FederatedJob };
+  t.is(res.aggregations, A);
+  t.deepEqual(res.stalenessHistogram, [A * M]);
+  t.is(res.updates.length, A * M);
+  // The same run on the simulated clock: fedfixProblem(2, M, dim, 3, 0), FedAvg with p_i = 1/M.
+  const prob = fedfixProblem(2, M, dim, 3, 0);
+  const schedule = clientsSchedule({ kind: 'fedavg' }, new Float64Array(M).fill(1), A);
+  const ref = await runScheduled({ trainer: engineQuadratic(res.jobSpec), schedule, weights: clockWeights(schedule, prob.p), lrG: 0.5, x0: new Float64Array(dim), seed: 2 });
+  bitsEqual(t, res.model, ref.model, 'descent federated vs runScheduled');
+  t.deepEqual(res.jobSpec.population.kind === 'quadratic' ? res.jobSpec.population.centers : [], Array.from(prob.c));
+  t.is(res.distToOptimum, dist(ref.model, prob.opt));
+  rmSync(out, { recursive: true, force: true });
 });
