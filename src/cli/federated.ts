@@ -50,7 +50,9 @@ export function federatedTrainers(backend?: BackendName): Record<string, Federat
     quadratic: (job): FederatedTrainer => {
       const p = job.population;
       if (p.kind !== 'quadratic') throw new Error(`expected a quadratic population but received '${p.kind}'`);
-      return new QuadraticClients({ centers: p.centers, dim: p.dim, localSteps: p.localSteps, lr: p.lr, noise: p.noise, stream: p.stream, ...(backend ? { backend } : {}) });
+      // Float64 parameters: WGSL has none, so a webgpu worker trains quadratic clients on the cpu backend (host-sized work).
+      const b: BackendName | undefined = backend === 'webgpu' ? 'cpu' : backend;
+      return new QuadraticClients({ centers: p.centers, dim: p.dim, localSteps: p.localSteps, lr: p.lr, noise: p.noise, stream: p.stream, ...(b ? { backend: b } : {}) });
     },
     mlp: (job): FederatedTrainer => {
       const p = job.population;
