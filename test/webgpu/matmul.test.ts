@@ -1,8 +1,9 @@
 // Both matmul kernels (the subgroup kernel lavapipe uses and the workgroup-tiled kernel GPUs
 // use) in every plan: Cᵀ for small N, split K, batches with shared operands, offsets that
-// forbid vec4 loads, fused bias and activations. Bound: a dot product of length k in any order,
+// forbid vec4 loads, vec4 tile loads in every transpose case, ragged edges, fused bias and activations. Bound: a dot product of length k in any order,
 // |ĉ − c| ≤ k·u·Σ|a_i b_i| (Higham §3.1), plus the activation's own ulps.
 
+import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { reference } from '../../src/backend/reference/index.js';
 import type { Act, MatmulArgs } from '../../src/backend/ops.js';
@@ -39,6 +40,12 @@ const CASES: Case[] = [
   { m: 40, k: 48, n: 36, offA: 3, offB: 1, act: 'relu' },
   { m: 40, k: 48, n: 36, transA: true, transB: true, offA: 4, offB: 8 },
   { m: 3, k: 0, n: 5, bias: true, act: 'sigmoid' },
+  // Several tiles with partial edges: vec4 tile loads in all four operand layouts (contiguous dimension a multiple
+  // of 4), a K that ends inside a k-tile, and the scalar loads with ragged M, K, N.
+  { m: 132, k: 100, n: 260 },
+  { m: 132, k: 100, n: 260, transA: true, transB: true, bias: true, act: 'relu' },
+  { m: 131, k: 77, n: 259, transB: true },
+  { m: 36, k: 20, n: 44, batch: 3, transA: true, bias: true },
 ];
 
 async function check(t: ExecutionContext, gpu: WebGPUBackend, c: Case): Promise<void> {
@@ -82,4 +89,20 @@ gpuTest('matmul · float32 only, with a message naming the argument', async (t) 
   t.throws(() => gpu.ops.matmul({ a: { s: i, offset: 0 }, b: { s: f, offset: 0 }, batch: 1, m: 2, n: 2, k: 2, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none' }),
     { instanceOf: TypeError, message: "matmul: expected a float32 tensor for 'a' but received int32" });
   gpu.dispose();
+});
+
+test('matmul plan on a GPU: 128×128 tiles unsplit when they make ≥ 128 workgroups, else 64×64 tiles with K split to ~264 workgroups', (t) => {
+  // The planner reads only these fields of the context (no adapter needed).
+  const ctx = { options: {}, isSoftware: false, subgroupSize: 32, limits: { maxGroups: 65535 } } as unknown as WebGPUBackend['context'];
+  const plan = (m: number, k: number, n: number) => {
+    const p = planner(ctx).plan({ m, k, n, batch: 1 } as MatmulArgs);
+    return { kernel: p.kernel, rows: p.rows, cols: p.cols, splits: p.splits, kChunk: p.kChunk };
+  };
+  t.deepEqual(plan(2048, 2048, 2048), { kernel: 'tiled', rows: 128, cols: 128, splits: 1, kChunk: 2048 });
+  // 16 × 8 = 128 tiles of 64×64 → 3 slices of K (⌈264/128⌉), each a multiple of 16 long.
+  t.deepEqual(plan(1024, 784, 512), { kernel: 'tiled', rows: 64, cols: 64, splits: 3, kChunk: 272 });
+  t.deepEqual(plan(1024, 1024, 1024), { kernel: 'tiled', rows: 64, cols: 64, splits: 2, kChunk: 512 });
+  // The 10-class head: Cᵀ (M = 10 rows of 64), 16 tiles, K = 512 split into 8 slices of 64 (at least 4 k-tiles each).
+  const head = planner(ctx).plan({ m: 1024, k: 512, n: 10, batch: 1 } as MatmulArgs);
+  t.deepEqual([head.transposed, head.rows, head.splits, head.kChunk], [true, 64, 8, 64]);
 });

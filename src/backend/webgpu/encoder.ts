@@ -5,13 +5,24 @@
 // staging area; the slots are written to one uniform buffer with a single writeBuffer just
 // before the batch is submitted (queue order makes that write land before the batch runs,
 // and after the previous batch, which used the same buffer). A batch holds at most
-// `maxDispatches` dispatches. `used` holds the buffers the unsubmitted batch touches, so an
+// `maxDispatches` dispatches, and is submitted once it holds `submitEvery` (so that the GPU
+// starts while the host records the rest of a long computation). `used` holds the buffers the unsubmitted batch touches, so an
 // upload (queue.writeBuffer, which runs at queue time) into one of them submits the batch
 // first. Callbacks registered with `afterSubmit` run once the batch has been submitted
 // (they return temporary buffers to their pools: later batches run after this one), never
 // while the ops that registered them are still recording.
+//
+// Host cost. Recording is the webgpu backend's main cost for small products (an HVP of the
+// reference MLP is ~50 dispatches), so a dispatch reuses what it can: each pipeline's bind
+// group layout is fetched once, and bind groups are cached by (pipeline, buffers, binding
+// ranges, parameter slot) — a repeated computation draws the same pooled buffers in the same
+// order, so its dispatches find their bind groups. A cached group never outlives its buffers'
+// use: a destroyed buffer is never bound again (the pool drops it), so its entries are only
+// dead weight, and the cache is emptied when it passes `MAX_CACHED_GROUPS` entries.
 
 export const PARAM_SLOT_BYTES = 256;
+/** Bind groups kept for reuse before the cache is emptied. */
+export const MAX_CACHED_GROUPS = 4096;
 
 export type Groups = readonly [number, number, number];
 
@@ -29,8 +40,15 @@ export class CommandBatch {
   submitted = 0;
   /** Dispatches recorded so far (all batches). */
   dispatches = 0;
+  /** Bind groups created and found in the cache (all batches). */
+  groupsCreated = 0;
+  groupsReused = 0;
+  private readonly layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+  private readonly groups = new Map<string, GPUBindGroup>();
 
-  constructor(private readonly device: GPUDevice, readonly maxDispatches = 1024) {
+  constructor(private readonly device: GPUDevice, readonly maxDispatches = 1024, readonly submitEvery = maxDispatches) {
     this.staging = new ArrayBuffer(maxDispatches * PARAM_SLOT_BYTES);
     this.stagingU32 = new Uint32Array(this.staging);
     this.params = device.createBuffer({ label: 'descent params', size: this.staging.byteLength, usage: 0x40 | 0x8 });
@@ -60,21 +78,45 @@ export class CommandBatch {
   dispatch(pipeline: GPUComputePipeline, buffers: readonly GPUBufferBinding[], params: Uint32Array | null, groups: Groups): void {
     if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
     if (params && this.slots >= this.maxDispatches) this.flush();
-    const entries: GPUBindGroupEntry[] = buffers.map((resource, binding) => ({ binding, resource }));
+    let key = `${this.id(pipeline)}`;
+    for (const b of buffers) {
+      key += `,${this.id(b.buffer)}`;
+      if ((b.offset ?? 0) !== 0 || (b.size !== undefined && b.size !== b.buffer.size)) key += `@${b.offset ?? 0}+${b.size ?? ''}`;
+    }
+    const offset = this.slots * PARAM_SLOT_BYTES;
     if (params) {
-      const offset = this.slots * PARAM_SLOT_BYTES;
       this.stagingU32.set(params, offset / 4);
-      entries.push({ binding: buffers.length, resource: { buffer: this.params, offset, size: PARAM_SLOT_BYTES } });
+      key += `|${this.slots}`;
       this.slots++;
     }
     for (const b of buffers) this.used.add(b.buffer);
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    let bindGroup = this.groups.get(key);
+    if (bindGroup) this.groupsReused++;
+    else {
+      const entries: GPUBindGroupEntry[] = buffers.map((resource, binding) => ({ binding, resource }));
+      if (params) entries.push({ binding: buffers.length, resource: { buffer: this.params, offset, size: PARAM_SLOT_BYTES } });
+      let layout = this.layouts.get(pipeline);
+      if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
+      bindGroup = this.device.createBindGroup({ layout, entries });
+      if (this.groups.size >= MAX_CACHED_GROUPS) this.groups.clear();
+      this.groups.set(key, bindGroup);
+      this.groupsCreated++;
+    }
     this.pass ??= this.enc().beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.commands++;
     this.dispatches++;
+    // The dispatch is recorded (its buffers are in `used` until now): submitting here is like a full batch's flush.
+    if (this.commands >= this.submitEvery) this.flush();
+  }
+
+  /** A number naming a pipeline or buffer for the bind-group cache's keys. */
+  private id(o: object): number {
+    let i = this.ids.get(o);
+    if (i === undefined) this.ids.set(o, (i = this.nextId++));
+    return i;
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
@@ -126,6 +168,7 @@ export class CommandBatch {
   }
 
   destroy(): void {
+    this.groups.clear();
     this.encoder = null;
     this.pass = null;
     this.params.destroy();

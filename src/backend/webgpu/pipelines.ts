@@ -144,11 +144,21 @@ export class Pipelines {
     }));
   }
 
+  /** Pipelines by (file, entry, constants in the caller's order): a lookup that skips the sort of pipelineKey. */
+  private readonly fast = new Map<string, GPUComputePipeline>();
+
   /** The cached pipeline for (file, entry, constants), created on first use. */
   get(file: string, entry: string, constants: Constants): GPUComputePipeline {
-    const key = pipelineKey(file, entry, constants);
-    let p = this.pipelines.get(key);
+    let fastKey = `${file}:${entry}`;
+    for (const name in constants) fastKey += `,${name}=${constants[name]}`;
+    let p = this.fast.get(fastKey);
     if (p) return p;
+    const key = pipelineKey(file, entry, constants);
+    p = this.pipelines.get(key);
+    if (p) {
+      this.fast.set(fastKey, p);
+      return p;
+    }
     let module = this.modules.get(file);
     if (!module) {
       // A file not compiled up front: its compile errors arrive through the scope below.
@@ -163,6 +173,7 @@ export class Pipelines {
       if (err) this.onError(new GPUValidationError(`creating pipeline ${key}`, err.message));
     }, () => {});
     this.pipelines.set(key, p);
+    this.fast.set(fastKey, p);
     return p;
   }
 
