@@ -7,7 +7,10 @@
 //                         product through hessianOperator, forward and backward recorded once),
 //                         hvp.fresh (hvp(): record, then one product) and loss + gradient;
 //                         v0·H·v0 against the float64 reference; median/min ms of 20 runs after
-//                         3 warm-ups, each run ending in a queue drain (backend.sync())
+//                         3 warm-ups, each run ending in a queue drain (backend.sync()), with the
+//                         host time spent recording, the dispatches and submits of one run, the
+//                         queue's own latency (a tiny op + drain) and the time per run when 10
+//                         runs are recorded before one drain
 //   parts.mjs adam [N]    one fused Adam step over N = 10M float32 parameters on webgpu, ms
 //
 // Each prints a table and, with $GPUCHECK_JSON, writes its rows there for the comparison with
@@ -33,17 +36,45 @@ function readProblem(dir: string) {
   return { meta, x, y: new Int32Array(buf('y_i32.bin')), flat: new Float32Array(buf('flat_f32.bin')), v0: new Float32Array(buf('v0_f32.bin')) };
 }
 
-async function timeRuns(b: Backend, reps: number, run: () => Tensor | void): Promise<number[]> {
-  const times: number[] = [];
+/** Milliseconds of `reps` runs after 3 warm-ups, each run ending in a queue drain; also the host time spent recording each run. */
+async function timeRuns(b: Backend, reps: number, run: () => Tensor | void): Promise<{ total: number[]; record: number[] }> {
+  const total: number[] = [], record: number[] = [];
   for (let i = 0; i < reps + 3; i++) {
     await b.sync();
     const t0 = performance.now();
     const out = d.tidy(() => run());
+    const t1 = performance.now();
     await b.sync();
-    if (i >= 3) times.push(performance.now() - t0);
+    if (i >= 3) { total.push(performance.now() - t0); record.push(t1 - t0); }
     if (out) out.dispose();
   }
-  return times;
+  return { total, record };
+}
+
+/** Milliseconds per run when `n` runs are recorded before one queue drain (the submit-and-wait latency spread over n), best of 3. */
+async function timeBatched(b: Backend, n: number, run: () => Tensor | void): Promise<number> {
+  let best = Infinity;
+  for (let r = 0; r < 4; r++) {
+    await b.sync();
+    const t0 = performance.now();
+    const outs: (Tensor | void)[] = [];
+    for (let i = 0; i < n; i++) outs.push(d.tidy(() => run()));
+    await b.sync();
+    if (r > 0) best = Math.min(best, (performance.now() - t0) / n);
+    for (const o of outs) if (o) o.dispose();
+  }
+  return best;
+}
+
+/** Dispatches and submits of one run on a webgpu backend (its command batch's counters). */
+function counts(b: Backend, run: () => Tensor | void): { dispatches: number; submits: number } {
+  const batch = (b as unknown as { context?: { batch: { dispatches: number; submitted: number } } }).context?.batch;
+  if (!batch) return { dispatches: 0, submits: 0 };
+  const d0 = batch.dispatches, s0 = batch.submitted;
+  const out = d.tidy(() => run());
+  const r = { dispatches: batch.dispatches - d0, submits: batch.submitted - s0 };
+  if (out) out.dispose();
+  return r;
 }
 
 if (part === 'data') {
@@ -75,10 +106,17 @@ if (part === 'data') {
     ['hvp.fresh', () => d.hvp(f, params, v0)],
     ['hvp.loss+grad', () => d.valueAndGrad(f)(params).grad],
   ];
+  // The queue's submit-and-wait latency alone: one tiny dispatch, then a drain.
+  const lat = stats((await timeRuns(b, 20, () => d.full([4], 1, { backend: b }))).total);
+  console.log(`queue latency (one fill of 4 elements + sync): median ${lat.median.toFixed(3)} ms, min ${lat.min.toFixed(3)} ms`);
   for (const [kernel, run] of cases) {
-    const t = stats(await timeRuns(b, 20, run));
-    rows.push({ kernel, ...t, vHv });
-    console.log(`${kernel.padEnd(16)} median ${t.median.toFixed(2)} ms, min ${t.min.toFixed(2)} ms`);
+    const tr = await timeRuns(b, 20, run);
+    const t = stats(tr.total), rec = stats(tr.record);
+    const c = counts(b, run);
+    await b.sync();
+    const batched = await timeBatched(b, 10, run);
+    rows.push({ kernel, ...t, vHv, recordMedian: rec.median, batched, ...c, latency: lat.median });
+    console.log(`${kernel.padEnd(16)} median ${t.median.toFixed(2)} ms, min ${t.min.toFixed(2)} ms · recording ${rec.median.toFixed(2)} ms · ${c.dispatches} dispatches, ${c.submits} submits · 10 recorded per drain: ${batched.toFixed(2)} ms each`);
   }
   H.dispose();
 } else if (part === 'adam') {
@@ -86,7 +124,7 @@ if (part === 'data') {
   const n = Number(arg ?? 10_000_000);
   const params = d.full([n], 1, { backend: b }), grads = d.full([n], 1e-3, { backend: b });
   const opt = createOptimizer('Adam', params, {});
-  const t = stats(await timeRuns(b, 20, () => { opt.step(grads); }));
+  const t = stats((await timeRuns(b, 20, () => { opt.step(grads); })).total);
   rows.push({ kernel: 'adam', n, ...t });
   console.log(`descent webgpu Adam step, ${n} parameters: median ${t.median.toFixed(3)} ms, min ${t.min.toFixed(3)} ms (${(28 * n / t.min / 1e6).toFixed(0)} GB/s at 28 bytes/parameter)`);
   opt.dispose();

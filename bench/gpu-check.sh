@@ -12,7 +12,9 @@
 #             reference rows> --samples all --probes 1 --iterations 150 --min-iterations 20
 #             --tol 1e-4 --backend webgpu`, wall clock of the process (twice), its own timings
 #             and its top-5 against the float64 reference
-# `bash bench/gpu-check.sh --only hvp,adam` runs only those parts (matmul, hvp, adam, spectrum).
+# `bash bench/gpu-check.sh --only hvp,adam` runs only those parts (matmul, hvp, adam, spectrum); arguments after it
+# go to the matmul bench (e.g. `--only matmul --filter='^(2048x2048x2048|1024x784x512)$'`, shapes of both
+# columns); GPUCHECK_VARIANTS chooses the matmul variants (below); GPUCHECK_TORCH=0 skips the PyTorch peer.
 # Measured here on lavapipe (2 loaded cores): hvp 1m45 with adam; spectrum 4 min (2 runs at
 # GPUCHECK_SPECTRUM_ITERATIONS=100: lavapipe's 128 MiB binding limit holds 101 basis vectors, not 151).
 #
@@ -31,9 +33,10 @@
 # the native addon and the production node_modules except webgpu, ~6 MiB), unpacked to
 # /tmp/gpucheck/app with the repo's kernels/ linked in.
 # Shapes: square 128–2048 and the MLP shapes M×K×N of bench/matmul.bench.ts; descent's matmul
-# kernels: tiled with 4×4 and 8×8 outputs per invocation (the default on GPUs picks 8×8 for M, N ≥
-# 256) and the subgroup kernel; PyTorch: torch.matmul on CUDA fp32, allow_tf32 = False, best of 5
-# rounds timed with CUDA events after warm-up.
+# kernels: the backend's choice (`default`), tiled with 4×4 and 8×8 outputs per invocation (the
+# default on GPUs picks 8×8 for M, N ≥ 256) and the subgroup kernel; each product timed in rounds of
+# many products per queue drain (bench/webgpu.bench.ts); PyTorch: torch.matmul on CUDA fp32,
+# allow_tf32 = False, best of 5 rounds timed with CUDA events after warm-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=.gpucheck
@@ -98,15 +101,23 @@ want() { [[ ",$ONLY," == *",$1,"* ]]; }
 REPO=$PWD
 
 if want matmul; then
-for variant in tiled-4 tiled-8 subgroup; do
-  kernel=${variant%-*}; tile=${variant#*-}; [ "$tile" = "$variant" ] && tile=
-  echo; echo "=== descent webgpu (matmul kernel: $variant)"
-  DESCENT_MATMUL=$kernel DESCENT_MATMUL_TILE=$tile GPUCHECK_JSON="$WORK/descent-$variant.json" "$WORK/node" "$OUT/bench.mjs" "$@" \
+# GPUCHECK_VARIANTS: space-separated `label[:VAR=value,VAR=value]`; a label tiled-4, tiled-8 or subgroup selects that
+# kernel (DESCENT_MATMUL, DESCENT_MATMUL_TILE), any other label (e.g. `default`) the backend's own choice; the
+# assignments are extra environment for that run (e.g. `busy264:DESCENT_MATMUL_BUSY=264`).
+VARIANTS=${GPUCHECK_VARIANTS:-default tiled-4 tiled-8 subgroup}
+for spec in $VARIANTS; do
+  variant=${spec%%:*}; extra=; [ "$spec" != "$variant" ] && extra=${spec#*:}
+  kernel=; tile=
+  case $variant in tiled-4|tiled-8) kernel=tiled; tile=${variant#tiled-} ;; subgroup) kernel=subgroup ;; esac
+  echo; echo "=== descent webgpu (matmul: $spec)"
+  # shellcheck disable=SC2086
+  env DESCENT_MATMUL=$kernel DESCENT_MATMUL_TILE=$tile ${extra//,/ } GPUCHECK_JSON="$WORK/descent-$variant.json" "$WORK/node" "$OUT/bench.mjs" "$@" \
     || echo "gpu-check: the $variant run failed (status $?)"
 done
 
+if [ "${GPUCHECK_TORCH:-1}" != 0 ]; then
 echo; echo "=== PyTorch fp32 (TF32 off) and the comparison"
-python3 - "$WORK" <<'PY' || echo "gpu-check: the PyTorch matmul part failed (status $?)"
+GPUCHECK_LABELS="$(for spec in $VARIANTS; do printf '%s ' "${spec%%:*}"; done)" python3 - "$WORK" <<'PY' || echo "gpu-check: the PyTorch matmul part failed (status $?)"
 import json, os, sys
 import torch
 work = sys.argv[1]
@@ -114,7 +125,14 @@ torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 torch.set_float32_matmul_precision('highest')
 dev = torch.device('cuda')
-shapes = [(s, s, s) for s in (128, 256, 512, 1024, 2048)] + [(1024, 784, 512), (1024, 512, 512), (1024, 512, 10), (2048, 784, 256), (2048, 256, 256), (2048, 256, 10)]
+labels = os.environ.get('GPUCHECK_LABELS', '').split()
+# The shapes descent measured (a --filter applies to both), in its order.
+shapes = []
+for kern in labels:
+    p = os.path.join(work, f'descent-{kern}.json')
+    for r in (json.load(open(p)) if os.path.exists(p) else []):
+        s = tuple(int(v) for v in r['shape'].split('x'))
+        if s not in shapes: shapes.append(s)
 print(f"{torch.cuda.get_device_name(0)} · torch {torch.__version__} · allow_tf32={torch.backends.cuda.matmul.allow_tf32}")
 def bench(m, k, n):
     a = torch.rand(m, k, device=dev) * 2 - 1
@@ -136,7 +154,7 @@ print(f"{'M×K×N':15} {'torch GFLOP/s':>14}")
 for k, v in torch_rows.items(): print(f"{k:15} {v:14.1f}")
 print()
 cols = []
-for kern in ('tiled-4', 'tiled-8', 'subgroup'):
+for kern in labels:
     p = os.path.join(work, f'descent-{kern}.json')
     cols.append((kern, {r['shape']: r['max'] for r in json.load(open(p))} if os.path.exists(p) else {}))
 print(f"{'M×K×N':15} {'torch':>10} " + ' '.join(f"{'descent ' + k:>17} {'%':>5}" for k, _ in cols))
@@ -148,17 +166,18 @@ for shape, t in torch_rows.items():
     print(line)
 PY
 fi
+fi
 
 if want hvp; then
   echo; echo "=== HVP on the reference problem: descent webgpu vs PyTorch CUDA fp32 (double backward)"
   GPUCHECK_JSON="$WORK/descent-hvp.json" "$WORK/node" "$OUT/parts.mjs" hvp "$OUT/problem" || echo "gpu-check: the descent hvp part failed (status $?)"
-  python3 bench/peers/gpu_torch.py hvp "$OUT/problem" "$WORK/torch-hvp.json" || echo "gpu-check: the PyTorch hvp part failed (status $?)"
+  [ "${GPUCHECK_TORCH:-1}" = 0 ] || python3 bench/peers/gpu_torch.py hvp "$OUT/problem" "$WORK/torch-hvp.json" || echo "gpu-check: the PyTorch hvp part failed (status $?)"
 fi
 
 if want adam; then
   echo; echo "=== Adam step on 10M parameters: descent webgpu vs torch.optim.Adam on CUDA"
   GPUCHECK_JSON="$WORK/descent-adam.json" "$WORK/node" "$OUT/parts.mjs" adam 10000000 || echo "gpu-check: the descent adam part failed (status $?)"
-  python3 bench/peers/gpu_torch.py adam 10000000 "$WORK/torch-adam.json" || echo "gpu-check: the PyTorch adam part failed (status $?)"
+  [ "${GPUCHECK_TORCH:-1}" = 0 ] || python3 bench/peers/gpu_torch.py adam 10000000 "$WORK/torch-adam.json" || echo "gpu-check: the PyTorch adam part failed (status $?)"
 fi
 
 if want hvp || want adam; then

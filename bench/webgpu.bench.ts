@@ -8,8 +8,12 @@
 //   npm run bench -- webgpu --no-peers         without the tfjs-webgpu column
 //
 // GFLOP/s = 2·M·N·K / (seconds per product), measured with the operands already on the GPU:
-// each round records `reps` products into one batch, submits and waits for the queue; the
-// best and median of the rounds are printed. Read-back (copy to a mappable buffer, map, copy
+// each round records `reps` products into one batch, submits and waits for the queue; `reps`
+// grows until a round takes ≥ 25 ms (at most 1024 products and 192 MiB of results), so that
+// the queue's submit-and-wait latency is spread over the round; the best and median of the
+// rounds are printed, with `reps`, the host time per product spent recording (`record`) and
+// one product followed by a queue drain (`one+sync`: what a lone product costs, latency
+// included; the figures before this change were that, 1 product per round above 2e8 flops). Read-back (copy to a mappable buffer, map, copy
 // out) of one M×N result is timed separately and printed in ms and GB/s. The peer runs in a
 // child process (bench/peers, its own package.json: `npm install --prefix bench/peers`), on
 // the same adapter, with the same timing rule; `ratio` is descent / tfjs at the best round.
@@ -37,21 +41,52 @@ function product(o: Operands) {
   return o.gpu.ops.matmul({ a: { s: o.a, offset: 0 }, b: { s: o.b, offset: 0 }, batch: 1, m: o.m, n: o.n, k: o.k, transA: o.transA, transB: o.transB, strideA: 0, strideB: 0, act: 'none' });
 }
 
-/** Milliseconds per product over `rounds` rounds of `reps` products each. */
-async function time(o: Operands, rounds: number): Promise<number[]> {
-  const flops = 2 * o.m * o.n * o.k;
-  const reps = Math.max(1, Math.min(64, Math.ceil(2e8 / flops)));
-  o.gpu.free(product(o));
-  await o.gpu.sync();
-  const ms: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+interface Timing {
+  /** Milliseconds per product in each round (a round: `reps` products recorded into one batch, then one queue drain). */
+  ms: number[];
+  reps: number;
+  /** Milliseconds of host time per product spent recording (the ops' JavaScript and Dawn's encoding), best round. */
+  recordMs: number;
+  /** One product followed by a queue drain (submit + wait), best of `rounds`: what a lone product costs. */
+  oneMs: number;
+}
+
+/**
+ * Times products with the operands on the GPU. `reps` starts at 1 and grows 4× until a round
+ * takes ≥ 25 ms, so that the queue's submit-and-wait latency (≈ 0.1–0.5 ms through Dawn) is
+ * spread over many products; it is bounded by 1024 products and by 192 MiB of results per
+ * round (the pool keeps that much between rounds, so no round allocates new buffers).
+ */
+async function time(o: Operands, rounds: number): Promise<Timing> {
+  const outBytes = 4 * o.m * o.n;
+  const cap = Math.max(1, Math.min(1024, Math.floor((192 * 2 ** 20) / outBytes)));
+  const round = async (reps: number) => {
     const t0 = performance.now();
     const outs = Array.from({ length: reps }, () => product(o));
+    const t1 = performance.now();
     await o.gpu.sync();
-    ms.push((performance.now() - t0) / reps);
+    const t2 = performance.now();
     for (const c of outs) o.gpu.free(c);
+    return { ms: (t2 - t0) / reps, record: (t1 - t0) / reps, total: t2 - t0 };
+  };
+  await round(1);
+  let reps = 1;
+  for (;;) {
+    const r = await round(reps);
+    if (r.total >= 25 || reps >= cap) break;
+    reps = Math.min(cap, reps * 4);
   }
-  return ms;
+  await round(reps);
+  const ms: number[] = [];
+  let recordMs = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const x = await round(reps);
+    ms.push(x.ms);
+    recordMs = Math.min(recordMs, x.record);
+  }
+  let oneMs = Infinity;
+  for (let r = 0; r < rounds; r++) oneMs = Math.min(oneMs, (await round(1)).ms);
+  return { ms, reps, recordMs, oneMs };
 }
 
 /** Cases for bench/run.ts's declarative runner (bench/matmul.bench.ts can use them for `--backend webgpu`). */
@@ -121,14 +156,14 @@ export async function run(argv: string[]): Promise<BenchRow[]> {
   if (typeof peer === 'string') console.log(`tfjs-webgpu: ${peer}`);
   const peerCol = typeof peer !== 'string';
 
-  console.log(`${'kernel'.padEnd(10)} ${'M×K×N'.padEnd(15)} ${'best'.padStart(8)} ${'median'.padStart(8)}  GFLOP/s ${'read-back'.padStart(10)} ${'GB/s'.padStart(6)}${peerCol ? `  ${'tfjs-webgpu'.padStart(11)}  ratio` : ''}`);
+  console.log(`${'kernel'.padEnd(10)} ${'M×K×N'.padEnd(15)} ${'best'.padStart(8)} ${'median'.padStart(8)}  GFLOP/s ${'reps'.padStart(5)} ${'record'.padStart(9)} ${'one+sync'.padStart(9)} ${'read-back'.padStart(10)} ${'GB/s'.padStart(6)}${peerCol ? `  ${'tfjs-webgpu'.padStart(11)}  ratio` : ''}`);
   const rows: BenchRow[] = [];
   for (const [m, k, n] of shapes) {
     for (const tr of transposes) {
       const o = operands(gpu, m, k, n, tr);
       const flops = 2 * m * n * k;
-      const ms = await time(o, rounds);
-      const rates = ms.map((t) => flops / t / 1e6);
+      const tm = await time(o, rounds);
+      const rates = tm.ms.map((t) => flops / t / 1e6);
       // Read-back of one result: the copy, the map and the copy out of the mapped range.
       const c = product(o);
       await gpu.sync();
@@ -145,8 +180,8 @@ export async function run(argv: string[]): Promise<BenchRow[]> {
       const best = Math.max(...rates), med = median(rates);
       const p = peerCol && tr === 'nn' ? peer.get(`${m}x${k}x${n}`) : undefined;
       const shape = `${m}x${k}x${n}`;
-      console.log(`${`matmul.${tr}`.padEnd(10)} ${shape.padEnd(15)} ${fmt(best).padStart(8)} ${fmt(med).padStart(8)}  ${''.padEnd(7)} ${(readMs.toFixed(2) + ' ms').padStart(10)} ${fmt((4 * m * n) / readMs / 1e6).padStart(6)}${p ? `  ${fmt(p.gflops).padStart(11)}  ${(best / p.gflops).toFixed(2)}×` : ''}`);
-      rows.push({ kernel: `matmul.${tr}`, backend: 'webgpu', shape, threads: 0, median: med, min: Math.min(...rates), max: best, unit: 'GFLOP/s', readbackMs: readMs, device: a.description });
+      console.log(`${`matmul.${tr}`.padEnd(10)} ${shape.padEnd(15)} ${fmt(best).padStart(8)} ${fmt(med).padStart(8)}  ${''.padEnd(7)} ${String(tm.reps).padStart(5)} ${(tm.recordMs.toFixed(3) + ' ms').padStart(9)} ${(tm.oneMs.toFixed(3) + ' ms').padStart(9)} ${(readMs.toFixed(2) + ' ms').padStart(10)} ${fmt((4 * m * n) / readMs / 1e6).padStart(6)}${p ? `  ${fmt(p.gflops).padStart(11)}  ${(best / p.gflops).toFixed(2)}×` : ''}`);
+      rows.push({ kernel: `matmul.${tr}`, backend: 'webgpu', shape, threads: 0, median: med, min: Math.min(...rates), max: best, unit: 'GFLOP/s', readbackMs: readMs, reps: tm.reps, recordMs: tm.recordMs, oneMs: tm.oneMs, device: a.description });
       if (p) {
         const pr = p.ms.map((t) => flops / t / 1e6);
         rows.push({ kernel: 'matmul.nn', backend: 'tfjs-webgpu', shape, threads: 0, median: median(pr), min: Math.min(...pr), max: Math.max(...pr), unit: 'GFLOP/s', device: a.description });
