@@ -59,6 +59,7 @@ export function matmul(ctx: WebGPUContext): Pick<OpSignatures, 'matmul'> & { pla
   // SM of a large GPU (264 on the 132 SMs of an H100/H200), or WIDE_TILES for 128×128 tiles (kernels/README.md has the
   // measurements). $DESCENT_MATMUL_BUSY overrides it (for tuning).
   const busyEnv = Number(process.env.DESCENT_MATMUL_BUSY);
+  const softBusy = ctx.isSoftware ? 4 * cpus().length : 0; // os.cpus() reads /proc: once, not per product
 
   function plan(a: MatmulArgs): MatmulPlan & { M: number; N: number } {
     const transposed = a.n < 16 && a.m >= 4 * a.n;
@@ -69,7 +70,7 @@ export function matmul(ctx: WebGPUContext): Pick<OpSignatures, 'matmul'> & { pla
     const rows = kernel === 'subgroup' ? Math.min(SUBGROUP_TUNING.R, 4 * Math.ceil(M / 4)) : 16 * block;
     const cols = kernel === 'subgroup' ? 4 * SUBGROUP_TUNING.WG : 16 * block;
     const kStep = kernel === 'subgroup' ? 4 * sg : TILED_KT;
-    const busy = busyEnv || (ctx.isSoftware ? 4 * cpus().length : kernel === 'tiled' && block === 8 ? WIDE_TILES : 264);
+    const busy = busyEnv || (ctx.isSoftware ? softBusy : kernel === 'tiled' && block === 8 ? WIDE_TILES : 264);
     const tiles = Math.ceil(M / rows) * Math.ceil(N / cols) * a.batch;
     let splits = 1;
     if (tiles < busy && a.k >= 8 * kStep) splits = Math.min(Math.ceil(busy / tiles), Math.floor(a.k / (4 * kStep)), 64);
