@@ -153,6 +153,7 @@ export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<Fed
         const text = await r.get(k.job(t.job));
         if (text === null) throw new ProtocolError(`federated job ${t.job.slice(0, 12)} is not stored (expired or never written)`);
         cached = parseFederatedJob(text, t.job, kinds);
+        if (jobs.size >= 64) jobs.delete(jobs.keys().next().value as string);
         jobs.set(t.job, cached);
       }
       job = cached;
@@ -472,7 +473,7 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     await writeModel();
     await ensureGroup(r, k);
     log(`${fn}: run ${run.slice(0, 12)} of job ${id.slice(0, 12)} on ${where}: ${M} ${job.population.kind} clients, buffer ${c}, ${K} in flight`);
-    await post();
+    if (o.aggregations > 0) await post();
     let lastId = '0-0', lastUpdate = Date.now(), lastNotice = Date.now();
     while (version < o.aggregations && !o.signal?.aborted) {
       const res = await blocking.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', k.updates(run), lastId) as [Buffer, [Buffer, Buffer[]][]][] | null;

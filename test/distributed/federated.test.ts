@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { initBackend, useBackend } from '../../src/backend/backend.js';
 import { clientsSchedule, clockWeights, federatedAggregate, fedfixProblem, MlpClients, QuadraticClients, runScheduled } from '../../src/algorithms/index.js';
-import { connectRedis, digest } from '../../src/distributed/index.js';
+import { connectRedis, digest, ProtocolError } from '../../src/distributed/index.js';
 import { runFederatedAsync, runFederatedWorker } from '../../src/distributed/federated.js';
 import type { FederatedAsyncOptions, FederatedTrainer, FederatedWorkerOptions } from '../../src/distributed/federated.js';
-import { encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields } from '../../src/distributed/federated-protocol.js';
+import { decodeModel, encodeModel, encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields, parseFederatedJob, parseFederatedTask } from '../../src/distributed/federated-protocol.js';
 import type { FederatedJob } from '../../src/distributed/federated-protocol.js';
 import { federatedTrainers, mlpJob, parseAsyncScheme, quadraticJob, schemeWeights } from '../../src/cli/federated.js';
 import { loadData } from '../../src/cli/spectrum-setup.js';
@@ -359,4 +359,50 @@ rtest(title('descent federated: the CLI runs FedBuff-M on fedfix\'s quadratic pr
   t.deepEqual(res.jobSpec.population.kind === 'quadratic' ? res.jobSpec.population.centers : [], Array.from(prob.c));
   t.is(res.distToOptimum, dist(ref.model, prob.opt));
   rmSync(out, { recursive: true, force: true });
+});
+
+test('federated wire formats: jobs, tasks and blobs are validated field by field', (t) => {
+  const job = quadratic(3, 2, 0.1, [1, 2, 3]);
+  const id = federatedJobId(job);
+  const kinds = ['quadratic', 'mlp'];
+  t.deepEqual(parseFederatedJob(JSON.stringify(job), id, kinds), job);
+  const bad = (j: unknown, re: RegExp, known = kinds) => t.throws(() => parseFederatedJob(JSON.stringify(j), federatedJobId(j as FederatedJob), known), { instanceOf: ProtocolError, message: re });
+  bad({ ...job, population: { ...job.population, centers: [1, 2, 3] } }, /population.centers \(expected 3·2 finite numbers\)/);
+  bad({ ...job, delayMs: [1, 2] }, /delayMs/);
+  bad({ ...job, dtype: 'float32' }, /quadratic clients return float64/);
+  bad({ ...job, population: { ...job.population, kind: 'shell' } }, /unknown population kind 'shell'/);
+  bad(job, /unknown population kind 'quadratic' \(known: mlp\)/, ['mlp']);
+  bad({ ...job, proto: 2 }, /protocol 2/);
+  t.throws(() => parseFederatedJob(JSON.stringify(job), digest('another'), kinds), { message: /content does not match its id/ });
+  t.throws(() => parseFederatedJob('{"proto": 1', id, kinds), { message: /not JSON/ });
+  const fields = federatedTaskFields({ proto: FED_PROTOCOL, kind: 'quadratic', job: id, run: id, client: 2, round: 5, size: 2, dtype: 'float64' });
+  t.is(parseFederatedTask(fields, kinds).round, 5);
+  t.throws(() => parseFederatedTask(fields.map((f) => (f === '5' ? '-5' : f)), kinds), { message: /field 'round' = '-5'/ });
+  t.throws(() => parseFederatedTask(fields.map((f) => (f === id ? 'require("fs")' : f)), kinds), { message: /not a 64-digit hex id/ });
+  // A model blob of another run, size or dtype is refused; its own round-trips exactly.
+  const x = Float64Array.of(1.5, -2, Math.PI);
+  const blob = encodeModel(id, 7, x);
+  t.deepEqual(decodeModel(blob, { run: id, size: 3 }), { version: 7, x });
+  t.throws(() => decodeModel(blob, { run: digest('x'), size: 3 }), { message: /belongs to run/ });
+  t.throws(() => decodeModel(blob, { run: id, size: 4 }), { message: /3 parameters \(expected 4\)/ });
+  t.throws(() => decodeModel(blob.subarray(0, 70), { run: id, size: 3 }), { message: /data bytes/ });
+});
+
+rtest(title('a password-protected Redis: the URL with the password serves the run; without it the aggregator fails naming the cause'), async (t) => {
+  await setup();
+  const secured = await startRedis({ args: ['--requirepass', 's3cret'] });
+  try {
+    const url = `redis://:s3cret@127.0.0.1:${secured.port}`;
+    const stop = new AbortController();
+    const loop = runFederatedWorker({ url, trainers: federatedTrainers('cpu'), name: 'pw', signal: stop.signal });
+    const job = quadratic(2, 2, 0);
+    const res = await runFederatedAsync({ url, job, x0: new Float64Array(2), weights: [1, 1], lrG: 0.5, aggregate: federatedAggregate, aggregations: 4 });
+    stop.abort();
+    t.true((await loop).served >= res.stats.accepted, 'every accepted update came from the worker (a last one may arrive after the run ended)');
+    t.is(res.aggregations, 4);
+    const err = await t.throwsAsync(runFederatedAsync({ url: `redis://127.0.0.1:${secured.port}`, job, x0: new Float64Array(2), weights: [1, 1], lrG: 0.5, aggregate: federatedAggregate, aggregations: 1 }));
+    t.regex(err!.message, /NOAUTH|auth/i);
+  } finally {
+    await secured.stop();
+  }
 });
