@@ -15,7 +15,7 @@
 # `bash bench/gpu-check.sh --only hvp,adam` runs only those parts (matmul, hvp, adam, spectrum); arguments after it
 # go to the matmul bench (e.g. `--only matmul --filter='^(2048x2048x2048|1024x784x512)$'`, shapes of both
 # columns); GPUCHECK_VARIANTS chooses the matmul variants (below); GPUCHECK_TORCH=0 skips the PyTorch peer.
-# Measured here on lavapipe (2 loaded cores): hvp 1m45 with adam; spectrum 4 min (2 runs at
+# Measured here on lavapipe (2 loaded cores): hvp 4 min (its 10-per-drain rounds; ~1m45 before them); spectrum 4 min (2 runs at
 # GPUCHECK_SPECTRUM_ITERATIONS=100: lavapipe's 128 MiB binding limit holds 101 basis vectors, not 151).
 #
 #   bash bench/gpu-check.sh --prepare   here, with the repo installed (npm ci, npm install
@@ -33,8 +33,8 @@
 # the native addon and the production node_modules except webgpu, ~6 MiB), unpacked to
 # /tmp/gpucheck/app with the repo's kernels/ linked in.
 # Shapes: square 128–2048 and the MLP shapes M×K×N of bench/matmul.bench.ts; descent's matmul
-# kernels: the backend's choice (`default`), tiled with 4×4 and 8×8 outputs per invocation (the
-# default on GPUs picks 8×8 for M, N ≥ 256) and the subgroup kernel; each product timed in rounds of
+# kernels: the backend's choice (`default`: on a GPU 8×8 per invocation when 128×128 tiles make ≥ 128
+# workgroups, else 4×4 with K split), tiled with 4×4 and 8×8 forced, and the subgroup kernel; each product timed in rounds of
 # many products per queue drain (bench/webgpu.bench.ts); PyTorch: torch.matmul on CUDA fp32,
 # allow_tf32 = False, best of 5 rounds timed with CUDA events after warm-up.
 set -euo pipefail
