@@ -6,9 +6,9 @@
 // before the batch is submitted (queue order makes that write land before the batch runs,
 // and after the previous batch, which used the same buffer). A batch holds at most
 // `maxDispatches` dispatches, and is submitted once it holds `submitEvery` (so that the GPU
-// starts while the host records the rest of a long computation). `used` holds the buffers the unsubmitted batch touches, so an
-// upload (queue.writeBuffer, which runs at queue time) into one of them submits the batch
-// first. Callbacks registered with `afterSubmit` run once the batch has been submitted
+// starts while the host records the rest of a long computation). `used` holds the buffers
+// the unsubmitted batch touches, so an upload (queue.writeBuffer, which runs at queue time)
+// into one of them submits the batch first. Callbacks registered with `afterSubmit` run once the batch has been submitted
 // (they return temporary buffers to their pools: later batches run after this one), never
 // while the ops that registered them are still recording.
 //
