@@ -406,3 +406,28 @@ rtest(title('a password-protected Redis: the URL with the password serves the ru
     await secured.stop();
   }
 });
+
+rtest(title('maxStaleness: an update staler than the bound is refused and its client restarts; second deliveries are dropped as duplicates'), async (t) => {
+  await setup();
+  const prefix = 'stale', k = federatedKeys(prefix), M = 2, dim = 2;
+  const job = quadratic(M, dim, 0);
+  const run = digest('the staleness run');
+  const r = connectRedis(server!.url, 'test-scripted-client');
+  const running = runFederatedAsync({ url: server!.url, job, x0: new Float64Array(dim), weights: [1, 1], lrG: 0.5, aggregate: federatedAggregate, aggregations: 3, maxStaleness: 0, prefix, run });
+  // A scripted client answers both first tasks (posted at version 0) from version 0: client 0's
+  // update makes version 1, so client 1's is then 1 version stale (> maxStaleness 0).
+  while ((await r.exists(k.model(run))) === 0) await new Promise((res) => setTimeout(res, 20));
+  for (const client of [0, 1]) await r.xadd(k.updates(run), '*', 'worker', 'scripted', 'blob', encodeUpdate({ run, version: 0, client, round: 0, reclaimed: false, data: new Float64Array(dim).fill(1) }));
+  // Both clients are posted again (4 tasks in all); a real worker then takes the stream from the start.
+  while ((await r.xlen(k.tasks)) < 4) await new Promise((res) => setTimeout(res, 20));
+  const w = workers(prefix, [{}], []);
+  const res = await running;
+  await w.stop();
+  r.disconnect();
+  t.is(res.stats.stale, 1);
+  t.true(res.rejects.some((x) => x.includes('client 1 task 0: staleness 1 > maxStaleness 0')), JSON.stringify(res.rejects));
+  t.is(res.stats.duplicates, 2, 'the worker\'s answers to the two first tasks, already answered by the script');
+  t.deepEqual(res.updates.slice(0, 1).map((u) => [u.client, u.round, u.read, u.staleness, u.worker]), [[0, 0, 0, 0, 'scripted']]);
+  t.true(res.updates.every((u) => u.staleness === 0));
+  t.is(res.aggregations, 3);
+});
