@@ -89,16 +89,24 @@ async function time(o: Operands, rounds: number): Promise<Timing> {
   return { ms, reps, recordMs, oneMs };
 }
 
-/** Cases for bench/run.ts's declarative runner (bench/matmul.bench.ts can use them for `--backend webgpu`). */
+/**
+ * Cases for bench/run.ts's declarative runner (bench/matmul.bench.ts can use them for `--backend webgpu`). On a GPU one
+ * run records 16 products before its queue drain (the drain's latency would otherwise dominate); on a software adapter 1.
+ */
 export async function webgpuMatmulCases(quick: boolean): Promise<BenchCase[]> {
   const gpu = await createWebGPUBackend();
   const big = gpu.context.isSoftware ? 1024 : 2048;
+  const reps = gpu.context.isSoftware ? 1 : 16;
   const shapes: [number, number, number][] = [...SQUARES.filter((s) => s <= (quick ? 512 : big)).map((s): [number, number, number] => [s, s, s]), ...MLP];
   return shapes.map(([m, k, n]) => {
     const o = operands(gpu, m, k, n, 'nn');
     return {
-      kernel: 'webgpu.nn', shape: m === k && k === n ? `${m}³` : `${m}x${k}x${n}`, work: 2 * m * n * k, maxTime: quick ? 0.5 : 2,
-      run: async () => { const c = product(o); await gpu.sync(); gpu.free(c); },
+      kernel: 'webgpu.nn', shape: m === k && k === n ? `${m}³` : `${m}x${k}x${n}`, work: 2 * m * n * k * reps, maxTime: quick ? 0.5 : 2,
+      run: async () => {
+        const cs = Array.from({ length: reps }, () => product(o));
+        await gpu.sync();
+        for (const c of cs) gpu.free(c);
+      },
       dispose: () => { gpu.free(o.a); gpu.free(o.b); },
     };
   });
