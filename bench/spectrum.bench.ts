@@ -15,7 +15,9 @@
 //            the same run; the Krylov-deflated trace ± its standard error).
 //   command  the same job as a command, `node bin/descent.js spectrum …` in a child process:
 //            the wall clock issue 5 asks about (process start, module loading and data
-//            inflating included). Needs the build (dist/, `npm run build`).
+//            inflating included). Needs the build (dist/, `npm run build`). Each round also
+//            prints, from the command's spectrum.json, a Lanczos step's milliseconds and the
+//            operator's share of them (timings.lanczosProductsSeconds / steps).
 // Peer, same run (the command part): PyHessian's own code (a checkout outside the repository,
 // $DESCENT_PYHESSIAN, default ../peers/PyHessian; bench/peers/peer.ts says how to get it and
 // the part runs without it, saying so) on Debian's python3-torch, same weights and rows:
@@ -112,7 +114,7 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
       const args = [join(root, 'bin', 'descent.js'), 'spectrum', '--model', modelPath ?? 'reference', '--data', 'reference', '--samples', 'all', '--probes', '1', '--iterations', '150',
         '--min-iterations', '20', '--tol', '1e-4', '--backend', 'cpu', '--out', out, '--quiet'];
       console.log(`command: node ${args.slice(0, -3).join(' ')}`);
-      const times: number[] = [], peerTimes: number[] = [], ratios: number[] = [];
+      const times: number[] = [], peerTimes: number[] = [], ratios: number[] = [], stepsMs: number[] = [], productsMs: number[] = [];
       let last: Record<string, any> = {};
       const rounds = values.repeat !== undefined ? Math.max(repeat, 1) : peer ? 3 : 1;
       for (let i = 0; i < rounds; i++) {
@@ -123,7 +125,12 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
         times.push(t);
         if (res.status !== 0) throw new Error(`spectrum.command: the command exited with status ${res.status}`);
         const j = JSON.parse(readFileSync(join(out, 'spectrum.json'), 'utf8')) as Record<string, any>;
-        let line = `  round ${i + 1}: command ${t.toFixed(2)} s (${j.eigenvalues.steps} steps)`;
+        const tm = j.timings as Record<string, number>, steps = j.lanczos.iterations[0] as number;
+        const stepMs = (1000 * tm.lanczosSeconds!) / steps, productMs = (1000 * (tm.lanczosProductsSeconds ?? NaN)) / steps;
+        stepsMs.push(stepMs);
+        productsMs.push(productMs);
+        let line = `  round ${i + 1}: command ${t.toFixed(2)} s (${j.eigenvalues.steps} steps: ${stepMs.toFixed(1)} ms a step, of which the product ${productMs.toFixed(1)} ms;`
+          + ` setup ${tm.setupSeconds!.toFixed(2)} s, lanczos ${tm.lanczosSeconds!.toFixed(2)} s, trace ${tm.traceSeconds!.toFixed(2)} s, verify ${tm.verifySeconds!.toFixed(2)} s)`;
         if (peer) {
           last = await peer.request({ op: 'pyhessian', path: pyh, seed: i });
           peerTimes.push(last.seconds as number);
@@ -140,7 +147,7 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
       const m = med(times);
       const pm = peerTimes.length > 0 ? med(peerTimes) : null;
       const r = row('spectrum.command', times, {
-        model: modelPath ?? 'reference', top, relErr, steps: j.eigenvalues.steps, residuals: j.eigenvalues.residuals, trace: j.trace.estimate, stdError: j.trace.standardError,
+        model: modelPath ?? 'reference', top, relErr, steps: j.eigenvalues.steps, stepMs: stepsMs, productMs: productsMs, residuals: j.eigenvalues.residuals, trace: j.trace.estimate, stdError: j.trace.standardError,
         ...(pm !== null ? { pyhessian: pm, pyhessianTimes: peerTimes, pyhessianTop: last.top, pyhessianTrace: last.trace_estimate, speedup: pm / m, speedups: ratios } : {}),
       });
       if (modelPath) r.shape = `${modelPath} rows=2048`;

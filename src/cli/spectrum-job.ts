@@ -147,7 +147,18 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       if (resumed) log(`descent spectrum: resuming from ${dir.dir} (phase ${st.phase}, ${doneWork}/${totalWork} products done)`);
       bar.start(doneWork, st.phase);
     }
-    const op: Operator | null = problem ? (v) => problem!.op.apply(v) : null;
+    // The operator, timed during the Lanczos phase (timings.lanczosProductsSeconds): what a step
+    // costs beyond its product is lanczosSeconds minus that.
+    const op: Operator | null = problem
+      ? async (v) => {
+        const t = performance.now();
+        try {
+          return await problem!.op.apply(v);
+        } finally {
+          if (st.phase === 'lanczos') timings.lanczosProducts = (timings.lanczosProducts ?? 0) + (performance.now() - t) / 1000;
+        }
+      }
+      : null;
 
     // ── Lanczos: all probes in lockstep, a checkpoint per step ──
     if (st.phase !== 'done') {
