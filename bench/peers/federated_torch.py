@@ -12,13 +12,11 @@ With --serve it warms up, prints {"ready": true, "threads": T, "torch": version}
 round per line 'round' read from stdin (printing {"seconds": s} for each) until 'quit' or end of
 input, so that the bench can interleave its rounds with descent's under the same load.
 """
-import sys
 import argparse
 import json
+import os
+import sys
 import time
-
-import numpy as np
-import torch
 
 
 def main():
@@ -35,6 +33,14 @@ def main():
     ap.add_argument('--repeat', type=int, default=5)
     ap.add_argument('--serve', action='store_true', help='time one round per stdin line (see above)')
     a = ap.parse_args()
+    # Debian's torch does its matrix products in the system BLAS (OpenBLAS, pthread build), whose
+    # own thread pool ignores torch.set_num_threads and starts one thread per core: pin it (and
+    # OpenMP) to --threads before numpy or torch loads it, or a "1-thread" run multiplies on both
+    # cores (and spins on an oversubscribed machine).
+    for var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ[var] = str(a.threads)
+    import numpy as np
+    import torch
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     raw = np.fromfile(a.data, dtype=np.uint8)
