@@ -268,9 +268,9 @@ void packed_shared(const Kernels& K, const Problem& P, const Blocking& bl, int t
 
 Blocking blocking(const Kernels& K, const Problem& P, int threads) {
   Blocking bl{K.kc, K.mc, K.nc, false};
-  // Equal KC slices: k = 784 runs as 3 × 262 rather than 256 + 256 + 256 + 16 (a thin last
-  // slice pays a full pass of C loads and stores and packing set-up for little work). Up to
-  // 1.25·KC per slice, so the B micro-panel still stays in L1.
+  // Equal KC slices of at most 1.25·KC: with KC = 256, k = 784 runs as 3 × 262 rather than
+  // 256 + 256 + 256 + 16 (a thin last slice pays a full pass of C loads and stores and
+  // packing set-up for little work).
   if (P.k > bl.kc) {
     const int64_t slices = ceil_div(P.k * 4, bl.kc * 5);
     bl.kc = ceil_div(P.k, slices);

@@ -351,7 +351,12 @@ void register_avx512(Kernels& t) {
   t.name = "avx512-14x32";
   t.mr = MR;
   t.nr = NR;
-  t.kc = 256;
+  // KC: k up to 1000 runs as one slice (k = 784 in one pass over C). The B micro-panel
+  // (kc×32 floats, up to 128 KB) then streams from L2 with the A micro-panel instead of
+  // staying in L1 (48 KB here); at 184 bytes per 14 cycles that costs nothing, and one pass
+  // over C instead of 3 took 5–15% off the CPU time of 1024×784×512 and 2048×784×256 on
+  // 1 and 2 threads (AMD EPYC, family 26: 48 KB L1D, 1 MB L2 per core).
+  t.kc = 800;
   t.mc = 168;
   t.nc = 4096;
   t.ukr = ukr;

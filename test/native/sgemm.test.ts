@@ -76,7 +76,8 @@ function run(l: Logical, transA: boolean, transB: boolean, opts: { bias?: Float3
   return out;
 }
 
-// Tile and block edges of every kernel: ref 4×16, avx2 6×16, avx512 14×32, KC = 256, MC = 168.
+// Tile and block edges of every kernel: ref 4×16, avx2 6×16, avx512 14×32; KC = 256 (avx512:
+// 800), a longer k split into equal slices of at most 1.25·KC; MC = 168.
 const SHAPES: [number, number, number][] = [
   [0, 5, 3], [4, 0, 3], [3, 4, 0], [1, 1, 1], [2, 3, 5], [7, 13, 17],
   [13, 31, 255], [14, 32, 256], [15, 33, 257], [5, 15, 16], [6, 16, 7], [3, 17, 65],
@@ -86,6 +87,8 @@ const SHAPES: [number, number, number][] = [
   // AVX-512 row-wise packing: op(A) = Aᵀ with m = 11·MR + 1 (pairs of panels, an odd one,
   // a 1-row remainder), B rows with n = 32 + 27 (a partial panel wider than one vector).
   [155, 59, 530], [43, 91, 9],
+  // The AVX-512 KC boundary: k = 1000 is one slice, 1001 two of 501.
+  [13, 33, 1000], [29, 65, 1001],
 ];
 
 for (const isa of ISAS) {
@@ -219,9 +222,10 @@ test('sgemm · probe checks on large products, all transposes', (t) => {
 test('sgemm · one and two threads agree', (t) => {
   const before = native.getThreads();
   try {
-    // On 2 threads, 600³, 300×257×1000 and 155×59×530 take the shared-B path (≥ 4 row
-    // blocks, several KC slices, B chunks that end inside a panel); 1024×10×784 the dot path.
-    for (const [m, n, k] of [[600, 600, 600], [1024, 10, 784], [300, 257, 1000], [155, 59, 530]] as const) {
+    // On 2 threads, 600³, 300×257×1000, 300×257×2100 and 155×59×1100 take the shared-B path
+    // (≥ 4 row blocks; on AVX-512 the last two in 3 and 2 KC slices, on AVX2 every one in
+    // several; B chunks that end inside a panel); 1024×10×784 the dot path.
+    for (const [m, n, k] of [[600, 600, 600], [1024, 10, 784], [300, 257, 1000], [300, 257, 2100], [155, 59, 1100]] as const) {
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
         native.setThreads(1);
         const one = probe(t, m, n, k, ta, tb, `1 thread m=${m} n=${n} k=${k}`);
@@ -240,8 +244,9 @@ test('sgemm · one and two threads agree', (t) => {
 
 test('sgemm · two threads: bias and activation epilogues on the shared-B path match one thread and the oracle', (t) => {
   // 170 rows on 2 threads: MC = 56, so 4 row blocks (the last 2 rows, a 2-row micro-tile);
-  // k = 700 in 3 KC slices (the epilogue runs after the last); n = 45, 2 panels, the second partial.
-  const m = 170, n = 45, k = 700;
+  // k = 1100 in 2 KC slices on AVX-512 (the epilogue runs after the last); n = 45, 2 panels,
+  // the second partial.
+  const m = 170, n = 45, k = 1100;
   const l: Logical = { m, n, k, a: randn(m * k, 21), b: randn(k * n, 22) };
   const bias = randn(n, 23);
   const { c, mag } = product(l);
