@@ -76,10 +76,11 @@ export interface MatmulArgs {
 // elements each, laid out [replicas, size] from each handle's offset; the gradient and
 // every per-element state buffer use the same layout. A replica is cut into groups by
 // `bounds` (0 = b_0 < b_1 < … < b_G = size; group j is [b_j, b_{j+1})). Each (replica,
-// group) pair has its own record of float32 hyperparameters, `hyper[(r·G + j)·K + f]`
-// with the field order of OPTIM_HYPER[op] (K fields); the host computes every
-// step-dependent factor (bias corrections, schedules) in float64 and rounds it once, so
-// every backend sees the same numbers. Field `clip` (first in every record) is a maximum
+// group) pair has its own record of hyperparameters, `hyper[(r·G + j)·K + f]` with the
+// field order of OPTIM_HYPER[op] (K fields): float32 for float32 arenas, float64 for
+// float64 ones (so a float64 arena's lr is not rounded to float32); the host computes every
+// step-dependent factor (bias corrections, schedules) in float64 and rounds it once to the
+// arena's precision, so every backend sees the same numbers. Field `clip` (first in every record) is a maximum
 // gradient norm per replica (0 = off): the step then scales g by
 // s = min(1, clip / (√(Σ_j norms[r·G + j]) + 1e-6)), and `norms` must hold the squared
 // group norms of g (optimSumSq). The numeric field indices are shared with native/optim
@@ -112,8 +113,8 @@ export interface OptimArgs {
   readonly size: number;
   /** Group boundaries within a replica (G + 1 of them, from 0 up to `size`). */
   readonly bounds: Int32Array;
-  /** Hyperparameters [replicas, G, OPTIM_HYPER[op].length]. */
-  readonly hyper: Float32Array;
+  /** Hyperparameters [replicas, G, OPTIM_HYPER[op].length], in the arena's float precision. */
+  readonly hyper: Float32Array | Float64Array;
   /** Squared gradient norms [replicas, G] from optimSumSq; required when a clip is set and by adagradNormStep. */
   readonly norms?: Contig;
   /** Structural variant bits (only rmspropStep uses any; 0 elsewhere). */

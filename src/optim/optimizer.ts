@@ -353,18 +353,21 @@ export abstract class Optimizer {
   protected abstract fields(h: (name: string) => number, t: number, f: number): number[];
 
   /**
-   * The float32 hyperparameter records [to − from, groups, K] of replicas [from, to) at step
-   * t (one step number for all, or t[r] for replica r).
+   * The hyperparameter records [to − from, groups, K] of replicas [from, to) at step t (one
+   * step number for all, or t[r] for replica r), in the arena's precision: float32 records
+   * for float32 parameters, float64 ones for float64 parameters.
    */
-  records(t: number | ArrayLike<number>, from = 0, to = this.replicas): Float32Array {
+  records(t: number | ArrayLike<number>, from = 0, to = this.replicas): Float32Array | Float64Array {
     const K = OPTIM_HYPER[this.op].length, G = this.groups;
-    const out = new Float32Array((to - from) * G * K);
+    const wide = this.params.dtype === 'float64';
+    const out = wide ? new Float64Array((to - from) * G * K) : new Float32Array((to - from) * G * K);
+    const stored = wide ? (v: number) => v : Math.fround;
     for (let r = from; r < to; r++) {
       const tr = typeof t === 'number' ? t : t[r]!, f = this.lrFactor(tr);
       for (let j = 0; j < G; j++) {
-        // NOTE: fields are derived from the float32 values the kernels use (β as stored, not as
-        // given), so bias corrections match the moving averages they correct.
-        const rest = this.fields((name) => Math.fround(this.hyper(name, r, j)), tr, f);
+        // NOTE: fields are derived from the values the kernels use (β as stored, not as given),
+        // so bias corrections match the moving averages they correct.
+        const rest = this.fields((name) => stored(this.hyper(name, r, j)), tr, f);
         if (rest.length !== K - 1) throw new DescentError(`${this.kind}: record has ${rest.length + 1} fields but ${this.op} takes ${K}`);
         const at = ((r - from) * G + j) * K;
         out[at] = this.clip[r]!;

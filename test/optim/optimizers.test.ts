@@ -8,9 +8,10 @@ import type { Optimizer } from '../../src/optim/index.js';
 
 const ref = d.reference;
 const u64 = 2 ** -53;
-// Records are float32: hyperparameters here are exact in float32, and comparisons between two
-// methods whose step factors are rounded differently allow 4 roundings, 4·u₃₂.
-const u32x4 = 4 * 2 ** -24;
+// A float64 arena's hyperparameter records are float64; comparisons between two methods whose
+// step factors are rounded differently allow 16 float64 roundings (of the parameters, ≤ 1 here,
+// when differences of parameters are compared).
+const u64x16 = 16 * u64;
 const vec = (xs: number[]) => d.tensor(Float64Array.from(xs), [xs.length], { backend: ref });
 const host = (t: d.Tensor) => Array.from(t.dataSync());
 
@@ -27,6 +28,11 @@ function near(t: import('ava').ExecutionContext, a: number, b: number, rel: numb
   t.true(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b} (relative bound ${rel})`);
 }
 
+/** |a − b| ≤ bound: for differences of parameters of size ≤ 1, whose roundings are absolute. */
+function nearAbs(t: import('ava').ExecutionContext, a: number, b: number, bound: number, what: string): void {
+  t.true(Math.abs(a - b) <= bound, `${what}: ${a} vs ${b} (absolute bound ${bound})`);
+}
+
 test('SGD · torch semantics: the momentum buffer starts at g, dampening from step 2', (t) => {
   const p = trace(new SGD(vec([1]), { lr: 0.125, momentum: 0.75, dampening: 0.5 }), [[2], [4]]);
   t.is(p[0]![0], 1 - 0.125 * 2);
@@ -35,10 +41,19 @@ test('SGD · torch semantics: the momentum buffer starts at g, dampening from st
   t.is(n[0]![0], 1 - 0.125 * (2 + 0.75 * 2));
 });
 
+test('SGD · a float64 arena steps with its float64 learning rate (not rounded to float32)', (t) => {
+  // 0.1 is not a float32: a float32 record would give 1 − 2·fround(0.1), 3e-9 away.
+  const p = trace(new SGD(vec([1]), { lr: 0.1 }), [[2]]);
+  t.is(p[0]![0], 1 - 0.1 * 2);
+  const f = new SGD(d.tensor(Float32Array.of(1), [1], { backend: ref }), { lr: 0.1 });
+  f.step(d.tensor(Float32Array.of(2), [1], { backend: ref }));
+  t.is(f.params.dataSync()[0], Math.fround(1 - Math.fround(0.1) * 2), 'a float32 arena keeps its float32 record');
+});
+
 test('Adam · the first step is lr·sign(g) when ε = 0', (t) => {
   const p = trace(new Adam(vec([1, 1, 1]), { lr: 0.125, eps: 0 }), [[3, -0.001, 1e6]]);
-  // stepSize = lr/(1 − β1) and 1/√(1 − β2) are float32 records: 2 roundings, plus ≈ 8 in float64.
-  for (const [i, s] of [1, -1, 1].entries()) near(t, 1 - p[0]![i]!, 0.125 * s, u32x4, `p[${i}]`);
+  // stepSize = lr/(1 − β1) and 1/√(1 − β2) are float64 records: ≈ 10 roundings in all.
+  for (const [i, s] of [1, -1, 1].entries()) near(t, 1 - p[0]![i]!, 0.125 * s, u64x16, `p[${i}]`);
 });
 
 test('diffGrad · ξ₁ = σ(|g₁|); a constant gradient gives ξ = ½, so the step is half of Adam\'s (ε = 0)', (t) => {
@@ -47,10 +62,10 @@ test('diffGrad · ξ₁ = σ(|g₁|); a constant gradient gives ξ = ½, so the 
   const dg = trace(new DiffGrad(vec([1, 1]), { lr: 0.01, eps: 0 }), g);
   const ad = trace(new Adam(vec([1, 1]), { lr: 0.01, eps: 0 }), g);
   const sig = (x: number) => 1 / (1 + Math.exp(-x));
-  for (let i = 0; i < 2; i++) near(t, 1 - dg[0]![i]!, sig(Math.abs(g[0]![i]!)) * (1 - ad[0]![i]!), u32x4, `step 1, p[${i}]`);
+  for (let i = 0; i < 2; i++) nearAbs(t, 1 - dg[0]![i]!, sig(Math.abs(g[0]![i]!)) * (1 - ad[0]![i]!), u64x16, `step 1, p[${i}]`);
   for (let k = 1; k < g.length; k++) {
     for (let i = 0; i < 2; i++) {
-      near(t, dg[k - 1]![i]! - dg[k]![i]!, 0.5 * (ad[k - 1]![i]! - ad[k]![i]!), u32x4, `step ${k + 1}, p[${i}]`);
+      nearAbs(t, dg[k - 1]![i]! - dg[k]![i]!, 0.5 * (ad[k - 1]![i]! - ad[k]![i]!), u64x16, `step ${k + 1}, p[${i}]`);
     }
   }
 });
@@ -60,9 +75,9 @@ test('diffGrad · a large |Δg| gives ξ → 1 (Adam\'s step); legacyConstantFri
   const dg = trace(new DiffGrad(vec([0]), { lr: 0.01, eps: 0 }), g);
   const ad = trace(new Adam(vec([0]), { lr: 0.01, eps: 0 }), g);
   // 1 − ξ = σ(−20) ≈ 2e-9 from step 2 on.
-  for (let k = 1; k < 4; k++) near(t, dg[k]![0]! - dg[k - 1]![0]!, ad[k]![0]! - ad[k - 1]![0]!, 3e-9 + u32x4, `step ${k + 1}`);
+  for (let k = 1; k < 4; k++) near(t, dg[k]![0]! - dg[k - 1]![0]!, ad[k]![0]! - ad[k - 1]![0]!, 3e-9 + u64x16, `step ${k + 1}`);
   const legacy = trace(new DiffGrad(vec([0]), { lr: 0.01, eps: 0, legacyConstantFriction: true }), g);
-  for (let k = 1; k < 4; k++) near(t, legacy[k]![0]! - legacy[k - 1]![0]!, 0.5 * (ad[k]![0]! - ad[k - 1]![0]!), u32x4, `legacy step ${k + 1}`);
+  for (let k = 1; k < 4; k++) nearAbs(t, legacy[k]![0]! - legacy[k - 1]![0]!, 0.5 * (ad[k]![0]! - ad[k - 1]![0]!), u64x16, `legacy step ${k + 1}`);
 });
 
 test('AdaGradNorm · the first step is lr·g/‖g‖ (b₀ = 0), then b² accumulates ‖g‖²', (t) => {

@@ -55,7 +55,7 @@ function step(op: OptimOp) {
     addon().optimStep(
       CODE[op], f32(op, 'p', a.p.s), a.p.offset, f32(op, 'g', a.g.s), a.g.offset,
       s[0] ?? null, st[0]?.offset ?? 0, s[1] ?? null, st[1]?.offset ?? 0, s[2] ?? null, st[2]?.offset ?? 0,
-      a.replicas, a.size, a.bounds, a.hyper, a.norms ? f32(op, 'norms', a.norms.s) : null, a.norms?.offset ?? 0, a.variant,
+      a.replicas, a.size, a.bounds, a.hyper instanceof Float32Array ? a.hyper : Float32Array.from(a.hyper), a.norms ? f32(op, 'norms', a.norms.s) : null, a.norms?.offset ?? 0, a.variant,
     );
   };
 }

@@ -3,7 +3,7 @@
 // Layout (see OptimArgs in ../ops.ts): p, g and per-element state are [replicas, size];
 // replica r is cut into groups by `bounds`, and (r, group j) reads its record
 // h = hyper[(r·G + j)·K …] with the fields of OPTIM_HYPER[op]. All arithmetic here is in
-// float64 on the float32 hyperparameters; results are rounded once, when stored. In every
+// float64 on the arena-precision hyperparameters; results are rounded once, when stored. In every
 // formula below g′ = s·g + weightDecay·p (L2 coupled to the gradient), where s is the
 // gradient-clipping scale of the replica (1 when h.clip = 0), and `keep` = 1 − lr·λ is
 // decoupled weight decay (Loshchilov & Hutter 2019) applied to p before the update.
@@ -17,7 +17,7 @@ type Arr = Float32Array | Float64Array | Int32Array;
 type Rec = Readonly<Record<string, number>>;
 
 /** Field name → value for the record of (r, j). */
-function record(op: OptimOp, hyper: Float32Array, at: number): Rec {
+function record(op: OptimOp, hyper: Float32Array | Float64Array, at: number): Rec {
   const names = OPTIM_HYPER[op], out: Record<string, number> = {};
   for (let f = 0; f < names.length; f++) out[names[f]!] = hyper[at * names.length + f]!;
   return out;

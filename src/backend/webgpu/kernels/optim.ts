@@ -98,7 +98,8 @@ export function optim(ctx: WebGPUContext): Pick<OpSignatures, 'optimSumSq' | Opt
     const so = [0, 1, 2].map((i) => u32(op, `state[${i}] offset`, a.state[i]?.offset ?? 0));
     const tables = new Uint32Array(G + 1 + records * K);
     tables.set(a.bounds, 0);
-    tables.set(new Uint32Array(a.hyper.buffer, a.hyper.byteOffset, records * K), G + 1);
+    const hyper = a.hyper instanceof Float32Array ? a.hyper : Float32Array.from(a.hyper); // WGSL has no float64
+    tables.set(new Uint32Array(hyper.buffer, hyper.byteOffset, records * K), G + 1);
     const dims = [
       u32(op, 'replicas·size', total), u32(op, 'size', a.size), u32(op, 'groups', G), u32(op, 'p offset', a.p.offset),
       u32(op, 'g offset', a.g.offset), so[0]!, so[1]!, so[2]!, u32(op, 'norms offset', a.norms?.offset ?? 0), u32(op, 'records', records),
