@@ -5,8 +5,8 @@
 // shape, dtype and backend. Each replica is cut into parameter groups (slices
 // [start, end) that tile [0, size)); every hyperparameter can be a number, a boolean, or
 // an array with one value per replica, at the top level or per group. Per step the host
-// turns them, the step number t and the schedule factor into float32 records (see
-// OPTIM_HYPER in src/backend/ops.ts) in float64 arithmetic, so a step is a pure function of
+// turns them, the step number t and the schedule factor into records in the arena's
+// precision (see OPTIM_HYPER in src/backend/ops.ts) in float64 arithmetic, so a step is a pure function of
 // (options, t, params, grads, state): an optimizer restored by `loadState` at step t
 // continues bit-identically. Gradient-norm clipping (`clipNorm`, per replica) and
 // AdaGradNorm first launch one reduction (optimSumSq) for the squared group norms.
