@@ -23,7 +23,7 @@ const WORKER_OPTIONS = {
   name: { kind: 'string', arg: 'NAME', nonEmpty: true, help: 'consumer name in the group (default: host-pid)' },
   prefix: { kind: 'string', arg: 'P', nonEmpty: true, default: 'descent', help: 'key prefix shared with the coordinator' },
   visibility: { kind: 'number', arg: 'SECONDS', positive: true, default: 10, help: 'reclaim a task whose worker has not heartbeaten for this long (heartbeats every SECONDS/4 while a task is in hand)' },
-  compute: { kind: 'choice', choices: () => ['thread', 'main'], default: 'thread', help: 'where shard loads and products run: a compute thread (heartbeats flow during them) or the main thread (--visibility must then exceed one product)' },
+  compute: { kind: 'choice', choices: () => ['thread', 'main'], default: 'thread', help: 'where shard loads and products, and federated population builds and local training, run: compute threads (heartbeats flow during them) or the main thread (--visibility must then exceed one product or training)' },
   'cache-shards': { kind: 'int', arg: 'K', min: 1, max: 4096, default: 8, help: 'shards kept loaded (least recently used dropped)' },
   quiet: { kind: 'flag', help: 'no log lines' },
 } as const satisfies OptionSpecs;
@@ -53,11 +53,16 @@ export async function workerCommand(argv: string[]): Promise<number> {
   // Fault injection for the tests (a worker that stalls after claiming a task, to be killed mid-task).
   const stall = Number(process.env.DESCENT_WORKER_STALL_MS ?? 0);
   // Federated local-training tasks (descent federated) are served beside the shard tasks, from their own stream.
+  // With --compute thread (the default) population builds and local training run on a compute thread that imports federated.ts's federatedTrainers by URL.
   const fedLoop = runFederatedWorker({
-    url: v.redis, trainers: federatedTrainers(backend.name as BackendName), name: v.name ?? `${hostname()}-${process.pid}`, prefix: v.prefix,
+    url: v.redis, ...(v.compute === 'main' ? { trainers: federatedTrainers(backend.name as BackendName) }
+      : { trainerModule: new URL(`./federated${extname(fileURLToPath(import.meta.url))}`, import.meta.url), backend: backend.name }),
+    name: v.name ?? `${hostname()}-${process.pid}`, prefix: v.prefix,
     visibilityMs: v.visibility * 1000, signal: stop.signal, ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
     log: v.quiet ? () => undefined : (line) => console.error(line),
   });
+  // A federated loop that fails (its compute thread died) stops the curvature loop too; its error is thrown below.
+  fedLoop.catch(() => stop.abort());
   const stats = await runWorker({
     url: v.redis, backend,
     // The compute thread imports the loaders by URL: worker-loaders.ts here, .js in dist/.

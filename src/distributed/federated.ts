@@ -24,6 +24,17 @@
 // aggregated is posted again at once (at most `concurrency` tasks in flight), so fast clients
 // return more often, as on the simulated clock.
 //
+// Heavy work runs off the event loop: with `trainerModule` (what `descent worker` does by
+// default) the worker builds each job's population (data load, Dirichlet partition, content
+// hash check) and trains its clients on a compute thread (compute-thread.ts, handlers in
+// federated-thread.ts), the start model moving there and the end model moving back as
+// transferred buffers, while the main thread does the Redis I/O and heartbeats the task in
+// hand every visibility/4 (redis.ts `heartbeat`: only while it still owns the entry). A
+// training longer than the visibility timeout therefore stays with its live worker; a killed
+// worker's heartbeats stop and its task is reclaimed one timeout later. `trainers` (functions)
+// instead keeps the training on the main thread (the old path, bit-identical results: the
+// same code on the same backend), where a synchronous training pauses the heartbeats.
+//
 // Delivery is at least once (a worker killed mid-task leaves its task pending; another worker
 // reclaims it with XAUTOCLAIM after the visibility timeout); aggregation is exactly once per
 // task: an update for a task already aggregated is a duplicate and dropped. Every message is
@@ -37,6 +48,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startComputeThread } from './compute-thread.js';
+import { FederatedCompute } from './federated-thread.js';
+import type { FederatedThreadInit, FederatedTrained, FederatedTrainerFactory } from './federated-thread.js';
 import { digest, ProtocolError } from './protocol.js';
 import {
   checkFederatedTask, decodeModel, decodeUpdate, encodeModel, encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields, parseFederatedJob, parseFederatedTask,
@@ -45,15 +61,7 @@ import type { FederatedJob, FederatedKeys, FederatedTask } from './federated-pro
 import { connectRedis, heartbeat, redactUrl, sleep } from './redis.js';
 import type { Redis, RedisOptions } from './redis.js';
 
-/** A population's local training (structurally the algorithm layer's ClientTrainer). */
-export interface FederatedTrainer {
-  readonly size: number;
-  train(starts: Float64Array, tasks: readonly { client: number; round: number; version: number }[], seed: number): Promise<Float32Array | Float64Array>;
-  dispose?(): void;
-}
-
-/** Builds the trainer of a job's population (verifying its data); throws with the reason when it cannot. */
-export type FederatedTrainerFactory = (job: FederatedJob) => FederatedTrainer | Promise<FederatedTrainer>;
+export type { FederatedTrainer, FederatedTrainerFactory } from './federated-thread.js';
 
 /** The aggregation x ← x + η_g Σ d_i (x_i − x^{ρ_i}) (the algorithm layer's `federatedAggregate`). */
 export type FederatedAggregate = (x: Float64Array, parts: readonly { end: ArrayLike<number>; start?: ArrayLike<number>; weight: number }[], lrG: number) => Float64Array;
@@ -74,13 +82,29 @@ async function recordReject(r: Redis, k: FederatedKeys, who: string, what: strin
 
 export interface FederatedWorkerOptions {
   url: string;
-  /** Trainer factories by population kind: the only kinds this worker serves. */
-  trainers: Readonly<Record<string, FederatedTrainerFactory>>;
+  /**
+   * Trainer factories by population kind (the only kinds this worker serves), run on this (the
+   * main) thread: a synchronous local training pauses heartbeats, so the visibility timeout
+   * must exceed one training. Give this or `trainerModule`.
+   */
+  trainers?: Readonly<Record<string, FederatedTrainerFactory>>;
+  /**
+   * A module (file URL) exporting `federatedTrainers(backendName, trainerOptions)` → factories
+   * by population kind: population builds and local training then run in a compute thread
+   * and heartbeats flow during them (see the header). Give this or `trainers`.
+   */
+  trainerModule?: string | URL;
+  /** Passed to the trainer module's `federatedTrainers` (structured-cloneable). */
+  trainerOptions?: unknown;
+  /** With `trainerModule`: the backend the thread initialises (its name; default 'cpu'). */
+  backend?: string;
   /** Consumer name (default: host-pid). */
   name?: string;
   prefix?: string;
-  /** Reclaim tasks pending (unacknowledged) longer than this (default 60 s; must exceed one local training). */
+  /** Reclaim tasks whose holder has not heartbeaten for this long (default 60 s). */
   visibilityMs?: number;
+  /** Heartbeat period on the task in hand (default visibilityMs/4). */
+  heartbeatMs?: number;
   /** Expiry of the updates stream a worker writes to (default 24 h). */
   ttlMs?: number;
   /** Populations kept built (least recently used dropped; default 2). */
@@ -88,13 +112,19 @@ export interface FederatedWorkerOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
   redisOptions?: RedisOptions;
-  /** Fault injection for tests: sleep this long after claiming each task (and reading the model), before training. */
+  /**
+   * Fault injection for tests: after claiming each task (and reading the model) the worker
+   * stalls this long before it starts heartbeating and training — a hung worker, whose task
+   * another worker reclaims after the visibility timeout.
+   */
   stallMs?: number;
 }
 
 export interface FederatedWorkerStats {
   /** Updates written. */
   served: number;
+  /** Local trainings done (one per update written, plus any whose update was dropped). */
+  trained: number;
   /** Tasks rejected (malformed, unknown kind or job, finished run). */
   rejected: number;
   /** Tasks taken over from another worker after the visibility timeout. */
@@ -103,26 +133,74 @@ export interface FederatedWorkerStats {
   loads: number;
   /** Tasks whose population could not be built here (reported to the aggregator). */
   failed: number;
+  /** Heartbeats that reset the idle time of the task in hand. */
+  heartbeats: number;
+  /** Tasks found reclaimed by another worker while this one held them. */
+  lost: number;
+  /** The longest time the task in hand went without a reset of its idle time (claim or heartbeat), in ms. */
+  maxIdleMs: number;
 }
 
+/** Where a federated worker's local training runs (see the header). */
+interface FedCompute {
+  readonly kinds: string[];
+  readonly alive: boolean;
+  train(id: string, job: FederatedJob, start: Float64Array, task: { client: number; round: number; version: number }, seed: number): Promise<FederatedTrained>;
+  close(): Promise<void>;
+}
+
+async function openFedCompute(o: FederatedWorkerOptions, cacheJobs: number): Promise<FedCompute> {
+  if ((o.trainers === undefined) === (o.trainerModule === undefined)) {
+    throw new TypeError(`runFederatedWorker: expected exactly one of 'trainers' (main thread) and 'trainerModule' (compute thread) but received ${o.trainers ? 'both' : 'neither'}`);
+  }
+  if (o.trainers) {
+    const local = new FederatedCompute(o.trainers, cacheJobs);
+    return { kinds: local.kinds(), alive: true, train: (...a) => local.train(...a), close: async () => local.dispose() };
+  }
+  // The handlers' module next to this one, in the same form (.ts under tsx, .js in dist/).
+  const here = import.meta.url;
+  const handlers = new URL(`./federated-thread${extname(fileURLToPath(here))}`, here);
+  const init: FederatedThreadInit = { backend: o.backend ?? 'cpu', trainerModule: String(o.trainerModule), cacheJobs, ...(o.trainerOptions !== undefined ? { trainerOptions: o.trainerOptions } : {}) };
+  const ct = await startComputeThread(handlers, init, { name: 'descent worker federated thread' });
+  const kinds = await ct.call<string[]>('kinds');
+  return {
+    kinds,
+    get alive() { return ct.alive; },
+    // The start model moves to the thread (the worker does not use it again); the end model moves back.
+    train: (id, job, start, task, seed) => ct.call<FederatedTrained>('train', [id, job, start, task, seed], [start.buffer as ArrayBuffer]),
+    async close() {
+      if (ct.alive && ct.pending === 0) await Promise.race([ct.call('dispose').catch(() => undefined), sleep(2000)]);
+      await ct.close();
+    },
+  };
+}
+
+class FedComputeDied extends Error {}
+
 /**
- * Serves federated local-training tasks until `signal` aborts (see the header). The local
- * training runs on this event loop (a quadratic client takes microseconds, a small MLP client
- * milliseconds); the visibility timeout only has to exceed one client's training.
+ * Serves federated local-training tasks until `signal` aborts (see the header). With
+ * `trainerModule` the population builds and local trainings run in a compute thread while this
+ * event loop heartbeats the task in hand (every `heartbeatMs`), so one training may take longer
+ * than the visibility timeout; with `trainers` they run on this event loop (a quadratic client
+ * takes microseconds, a small MLP client milliseconds) and the visibility timeout has to exceed
+ * one training. Rejects if the compute thread dies (its task is reclaimed after the timeout).
  * @example
- * await runFederatedWorker({ url: 'redis://127.0.0.1:6379', trainers: federatedTrainers(backend), signal });
+ * await runFederatedWorker({ url: 'redis://127.0.0.1:6379', trainerModule: new URL('./src/cli/federated.ts', import.meta.url), backend: 'cpu', signal });
  */
 export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<FederatedWorkerStats> {
   const k = federatedKeys(o.prefix);
   const name = o.name ?? `${hostname()}-${process.pid}`;
   const visibility = o.visibilityMs ?? 60_000, ttl = o.ttlMs ?? 24 * 3600_000, cacheMax = o.cacheJobs ?? 2;
+  const beatMs = o.heartbeatMs ?? Math.max(10, Math.floor(visibility / 4));
+  if (!(visibility > 0)) throw new RangeError(`runFederatedWorker: expected visibilityMs > 0 but received ${visibility}`);
+  if (!(beatMs > 0 && beatMs < visibility)) throw new RangeError(`runFederatedWorker: expected 0 < heartbeatMs < visibilityMs (${visibility}) but received ${beatMs}`);
   const log = o.log ?? (() => undefined);
-  const kinds = Object.keys(o.trainers);
+  const compute = await openFedCompute(o, cacheMax);
+  const kinds = compute.kinds;
   const where = redactUrl(o.url);
   const r: Redis = connectRedis(o.url, `descent-fed-worker-${name}`, o.redisOptions);
-  const stats: FederatedWorkerStats = { served: 0, rejected: 0, reclaimed: 0, loads: 0, failed: 0 };
+  const stats: FederatedWorkerStats = { served: 0, trained: 0, rejected: 0, reclaimed: 0, loads: 0, failed: 0, heartbeats: 0, lost: 0, maxIdleMs: 0 };
   const jobs = new Map<string, FederatedJob>();
-  const trainers = new Map<string, FederatedTrainer>();
   const me = `descent worker ${name}`;
 
   const reject = async (entryId: string, reason: string) => {
@@ -132,16 +210,26 @@ export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<Fed
     await r.xack(k.tasks, k.group, entryId);
   };
 
-  async function trainerFor(id: string, job: FederatedJob): Promise<FederatedTrainer> {
-    let t = trainers.get(id);
-    if (t) { trainers.delete(id); trainers.set(id, t); return t; }
-    t = await o.trainers[job.population.kind]!(job);
-    if (t.size !== job.size) { t.dispose?.(); throw new Error(`the ${job.population.kind} population has ${t.size} parameters here but the job says ${job.size}`); }
-    stats.loads++;
-    log(`${me}: built the ${job.population.kind} population of federated job ${id.slice(0, 12)} (${job.clients} clients, ${job.size} parameters)`);
-    trainers.set(id, t);
-    while (trainers.size > cacheMax) { const [old, tr] = trainers.entries().next().value as [string, FederatedTrainer]; tr.dispose?.(); trainers.delete(old); }
-    return t;
+  /** Heartbeats on entry `id` until the returned function is called; `lost()` says whether another worker took it. */
+  function hold(id: string): { release: () => void; lost: () => boolean } {
+    let last = Date.now(), stopped = false, busy = false, lost = false;
+    const idle = () => { stats.maxIdleMs = Math.max(stats.maxIdleMs, Date.now() - last); };
+    const timer = setInterval(() => {
+      if (busy || stopped) return;
+      busy = true;
+      heartbeat(r, k, name, id).then((s) => {
+        if (stopped) return;
+        if (s === 'held') { idle(); last = Date.now(); stats.heartbeats++; return; }
+        stopped = true;
+        clearInterval(timer);
+        if (s === 'lost') {
+          lost = true;
+          stats.lost++;
+          log(`${me}: federated task ${id} was reclaimed by another worker (no heartbeat for ${Date.now() - last} ms, visibility ${visibility} ms)`);
+        }
+      }, () => undefined /* an outage: the loop reports it */).finally(() => { busy = false; });
+    }, beatMs);
+    return { release: () => { if (!stopped) idle(); stopped = true; clearInterval(timer); }, lost: () => lost };
   }
 
   async function handle(entryId: string, fields: string[], reclaimed: boolean): Promise<void> {
@@ -167,50 +255,58 @@ export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<Fed
       return;
     }
     if (o.stallMs) await sleep(o.stallMs);
-    // The emulated compute time, in slices with a heartbeat between them (redis.ts heartbeat:
-    // the task's idle time is reset while this worker still owns it), so that a delay longer
-    // than the visibility timeout is not taken for a dead worker.
-    let delay = job.delayMs?.[t.client] ?? 0;
-    while (delay > 0 && !o.signal?.aborted) {
-      const slice = Math.min(delay, visibility / 4);
-      await sleep(slice);
-      delay -= slice;
-      if (delay > 0 && (await heartbeat(r, k, name, entryId)) !== 'held') {
-        log(`${me}: federated task ${entryId} was taken over by another worker (or withdrawn); dropped`);
+    const held = hold(entryId);
+    try {
+      // The emulated compute time, in slices (the heartbeat runs meanwhile: the task's idle
+      // time is reset while this worker still owns it), so that a delay longer than the
+      // visibility timeout is not taken for a dead worker.
+      let delay = job.delayMs?.[t.client] ?? 0;
+      while (delay > 0 && !o.signal?.aborted && !held.lost()) {
+        const slice = Math.min(delay, beatMs);
+        await sleep(slice);
+        delay -= slice;
+      }
+      if (held.lost()) { log(`${me}: federated task ${entryId} was taken over by another worker (or withdrawn); dropped`); return; }
+      let end: Float32Array | Float64Array;
+      try {
+        const res = await compute.train(t.job, job, model.x, { client: t.client, round: t.round, version: model.version }, job.seed);
+        stats.trained++;
+        if (res.built) {
+          stats.loads++;
+          log(`${me}: built the ${job.population.kind} population of federated job ${t.job.slice(0, 12)} (${job.clients} clients, ${job.size} parameters)`);
+        }
+        end = res.end;
+      } catch (e) {
+        if (!compute.alive) throw new FedComputeDied((e as Error).message);
+        // The population cannot be trained here (missing data, other data): the aggregator is told and stops with this message.
+        stats.failed++;
+        const msg = `worker ${name}, client ${t.client}: ${(e as Error).message}`;
+        log(`${me}: cannot serve federated job ${t.job.slice(0, 12)}: ${(e as Error).message}`);
+        await r.multi().set(k.fail(t.run), msg, 'PX', ttl).xack(k.tasks, k.group, entryId).exec();
         return;
       }
+      if ((await r.exists(k.model(t.run))) === 0) {
+        // The run finished (or was withdrawn) while this client trained: nothing to deliver.
+        log(`${me}: run ${t.run.slice(0, 12)} finished while client ${t.client} trained; its update is dropped`);
+        await r.xack(k.tasks, k.group, entryId);
+        return;
+      }
+      // Delivered even when another worker reclaimed the task meanwhile: the aggregator aggregates a task once and drops a second delivery.
+      const blob = encodeUpdate({ run: t.run, version: model.version, client: t.client, round: t.round, reclaimed, data: end });
+      // The update and the acknowledgement in one transaction: a worker killed before it leaves the task pending.
+      const res = await r.multi().xadd(k.updates(t.run), 'MAXLEN', '~', '100000', '*', 'task', entryId, 'worker', name, 'blob', blob)
+        .pexpire(k.updates(t.run), ttl).xack(k.tasks, k.group, entryId).exec();
+      if (!res) throw new Error('the transaction was not executed');
+      for (const [err] of res) if (err) throw err;
+      stats.served++;
+    } finally {
+      held.release();
     }
-    let end: Float32Array | Float64Array;
-    try {
-      const trainer = await trainerFor(t.job, job);
-      end = await trainer.train(model.x, [{ client: t.client, round: t.round, version: model.version }], job.seed);
-      const want = job.dtype === 'float64' ? Float64Array : Float32Array;
-      if (!(end instanceof want) || end.length !== job.size) throw new Error(`the trainer returned ${end.constructor.name}(${end.length}), not ${job.dtype}(${job.size})`);
-    } catch (e) {
-      // The population cannot be trained here (missing data, other data): the aggregator is told and stops with this message.
-      stats.failed++;
-      const msg = `worker ${name}, client ${t.client}: ${(e as Error).message}`;
-      log(`${me}: cannot serve federated job ${t.job.slice(0, 12)}: ${(e as Error).message}`);
-      await r.multi().set(k.fail(t.run), msg, 'PX', ttl).xack(k.tasks, k.group, entryId).exec();
-      return;
-    }
-    if ((await r.exists(k.model(t.run))) === 0) {
-      // The run finished (or was withdrawn) while this client trained: nothing to deliver.
-      log(`${me}: run ${t.run.slice(0, 12)} finished while client ${t.client} trained; its update is dropped`);
-      await r.xack(k.tasks, k.group, entryId);
-      return;
-    }
-    const blob = encodeUpdate({ run: t.run, version: model.version, client: t.client, round: t.round, reclaimed, data: end });
-    // The update and the acknowledgement in one transaction: a worker killed before it leaves the task pending.
-    const res = await r.multi().xadd(k.updates(t.run), 'MAXLEN', '~', '100000', '*', 'task', entryId, 'worker', name, 'blob', blob)
-      .pexpire(k.updates(t.run), ttl).xack(k.tasks, k.group, entryId).exec();
-    if (!res) throw new Error('the transaction was not executed');
-    for (const [err] of res) if (err) throw err;
-    stats.served++;
   }
 
-  log(`${me}: taking federated ${kinds.join(', ')} tasks from ${where}`);
+  log(`${me}: taking federated ${kinds.join(', ')} tasks from ${where} (${o.trainerModule ? 'local training on a compute thread' : 'local training on the main thread'}, visibility ${visibility} ms, heartbeat ${beatMs} ms)`);
   let grouped = false, down = false;
+  let fatal: Error | null = null;
   while (!o.signal?.aborted) {
     try {
       if (!grouped) { await ensureGroup(r, k); grouped = true; }
@@ -226,14 +322,16 @@ export async function runFederatedWorker(o: FederatedWorkerOptions): Promise<Fed
       if (down) { log(`${me}: Redis at ${where} is back`); down = false; }
       if (entry) await handle(entry[0], entry[1], reclaimed);
     } catch (e) {
+      if (e instanceof FedComputeDied) { fatal = new Error(`runFederatedWorker ${name}: the compute thread died (${e.message}); the task in hand is reclaimed by another worker after ${visibility} ms`); break; }
       if (!down) log(`${me}: Redis at ${where} failed (${(e as Error).message}); retrying`);
       down = true;
       grouped = false;
       await sleep(500);
     }
   }
-  for (const t of trainers.values()) t.dispose?.();
+  await compute.close();
   r.disconnect();
+  if (fatal) { log(fatal.message); throw fatal; }
   return stats;
 }
 

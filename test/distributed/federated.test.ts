@@ -6,7 +6,8 @@
 // `descent worker` process, keeps consistent staleness records and converges; malformed tasks
 // and updates are rejected with logged reasons and counted; a stalled worker's task and a
 // killed worker's task are reclaimed after the visibility timeout and the run completes with
-// the same result.
+// the same result; a local training on the worker's compute thread longer than the visibility
+// timeout stays with its worker (heartbeats) and is trained once.
 
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
@@ -63,18 +64,25 @@ async function setup() {
   const backend = await initBackend('cpu');
   await useBackend(backend);
   server ??= await startRedis();
-  cliWorkers ??= { live: startCliWorker('cli0', 'live'), doomed: startCliWorker('doomed', 'kill', { DESCENT_WORKER_STALL_MS: '60000' }) };
+  // The live worker trains on its compute thread (the CLI's default), the doomed one on its main thread.
+  cliWorkers ??= { live: startCliWorker('cli0', 'live', {}, 'thread'), doomed: startCliWorker('doomed', 'kill', { DESCENT_WORKER_STALL_MS: '60000' }) };
   // A start failure is reported by the test that needs the worker.
   cliWorkers.live.ready.catch(() => undefined);
   cliWorkers.doomed.ready.catch(() => undefined);
   return server;
 }
 
-/** In-process workers on `prefix`; stop() aborts them and returns their stats. */
+/** `descent worker`'s trainer module (src/cli/federated.ts), as a compute thread loads it. */
+const cliTrainers = new URL('../../src/cli/federated.ts', import.meta.url);
+/** Worker options for local training on a compute thread (`module`: the trainer module; default the CLI's). */
+const onThread = (module: URL = cliTrainers, trainerOptions?: unknown): Partial<FederatedWorkerOptions> =>
+  ({ trainerModule: module, backend: 'cpu', ...(trainerOptions !== undefined ? { trainerOptions } : {}) });
+
+/** In-process workers on `prefix` (main-thread training unless a spec says onThread()); stop() aborts them and returns their stats. */
 function workers(prefix: string, specs: Partial<FederatedWorkerOptions>[], lines: string[]) {
   const stop = new AbortController();
   const loops = specs.map((s, i) => runFederatedWorker({
-    url: server!.url, trainers: federatedTrainers('cpu'), name: `w${i}`, prefix, signal: stop.signal, log: (l) => lines.push(l), ...s,
+    url: server!.url, ...(s.trainerModule ? {} : { trainers: federatedTrainers('cpu') }), name: `w${i}`, prefix, signal: stop.signal, log: (l) => lines.push(l), ...s,
   }));
   return { stop: async () => { stop.abort(); return Promise.all(loops); } };
 }
@@ -94,8 +102,8 @@ async function sequential(trainer: FederatedTrainer, M: number, x0: Float64Array
 }
 
 /** Starts `descent worker` (the CLI, through tsx) and resolves once its federated loop reads tasks. */
-function startCliWorker(name: string, prefix: string, env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void>; log: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/descent.ts', 'worker', '--redis', server!.url, '--backend', 'cpu', '--name', name, '--prefix', prefix, '--compute', 'main', '--visibility', '30'],
+function startCliWorker(name: string, prefix: string, env: Record<string, string> = {}, compute: 'main' | 'thread' = 'main'): { child: ChildProcess; ready: Promise<void>; log: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/descent.ts', 'worker', '--redis', server!.url, '--backend', 'cpu', '--name', name, '--prefix', prefix, '--compute', compute, '--visibility', '30'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
@@ -126,7 +134,7 @@ rtest(title('one task in flight: the Redis run equals the in-process sequential 
   t.deepEqual(Array.from(d), [1, 1, 1, 1]);
   const x0 = Float64Array.from({ length: dim }, (_, k) => 5 - k);
   const lines: string[] = [];
-  const w = workers('eq', [{}], lines);
+  const w = workers('eq', [onThread()], lines);
   const res = await runFederatedAsync({ url: server!.url, job, x0, weights: d, lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'eq', log: (l) => lines.push(l) });
   const [ws] = await w.stop();
   const expected = await sequential(engineQuadratic(job), M, x0, d, lrG, A, job.seed);
@@ -138,6 +146,8 @@ rtest(title('one task in flight: the Redis run equals the in-process sequential 
   });
   t.deepEqual(res.stalenessHistogram, [A]);
   t.is(ws!.served, A);
+  t.is(ws!.trained, A);
+  t.true(lines.some((l) => l.includes('local training on a compute thread')));
   t.is(res.stats.rejected, 0);
   t.is(res.stats.posted, A);
 });
@@ -160,8 +170,8 @@ rtest(title('FedBuff-M with two concurrent workers equals the simulated-clock Fe
   bitsEqual(t, res.model, ref.model, 'Redis FedBuff-M vs runScheduled FedAvg');
   // Closed form: local training maps θ to c_i + (1 − lr)^I (θ − c_i), so one aggregation maps the error e = x − c̄ to (1 − η_g κ) e, κ = 1 − (1 − lr)^I.
   const cbar = mean(Float64Array.from(job.population.kind === 'quadratic' ? job.population.centers : []), M, dim);
-  // The fused SGD op takes its learning rate as a float32 hyperparameter, also for float64 parameters: lr = fround(0.1).
-  const kappa = 1 - (1 - Math.fround(0.1)) ** 3;
+  // A float64 arena's optimizer records its learning rate in float64 (since 0cb570c; before, fround(0.1)).
+  const kappa = 1 - (1 - 0.1) ** 3;
   const want = (1 - lrG * kappa) ** A * dist(x0, cbar);
   const got = dist(res.model, cbar);
   // float64: each of the A aggregations rounds P·(M + 2) terms of size ≤ ‖x0‖ ≈ 20 (relative ε = 2^-52).
@@ -201,6 +211,7 @@ rtest(title('async with two workers (one a `descent worker` process) and emulate
   for (const u of res.updates) byWorker.set(u.worker, (byWorker.get(u.worker) ?? 0) + 1);
   t.true((byWorker.get('cli0') ?? 0) > 0 && (byWorker.get('inproc') ?? 0) > 0, `updates per worker: ${JSON.stringify([...byWorker])}`);
   t.regex(cli.log(), /federated: \d+ updates/);
+  t.regex(cli.log(), /local training on a compute thread/);
   // Convergence: from ‖x0 − c̄‖ ≈ 40 into the centers' own spread (async identical weights converge to a
   // frequency-weighted mean of the c_i, inside their hull, not to c̄ itself: Fraboni et al. Thm 1).
   const c = Float64Array.from(job.population.kind === 'quadratic' ? job.population.centers : []);
@@ -287,6 +298,44 @@ rtest(title('a worker that stalls mid-task: the task is reclaimed after the visi
   t.log(`stuck: ${JSON.stringify(ss)}, rescuer: ${JSON.stringify(hs)}, duplicates at the aggregator: ${res.stats.duplicates}`);
 });
 
+rtest(title('local training on a compute thread longer than the visibility timeout: heartbeats keep the task with its worker (an idle second worker does not reclaim it), it is trained once, and the event loop ticks meanwhile'), async (t) => {
+  await setup();
+  const M = 2, dim = 3, A = 2, lrG = 0.5, visibilityMs = 400, spinMs = 1200;
+  const job = quadratic(M, dim, 0.1);
+  const lines: string[] = [];
+  // Each training busies the worker's thread 3× the visibility timeout; the idle worker would reclaim anything idle over 400 ms.
+  const slow = workers('slowfed', [{ name: 'slow', visibilityMs, ...onThread(new URL('./federated-slow-trainers.ts', import.meta.url), { spinMs }) }], lines);
+  // The event loop of this process (the slow worker's) is sampled every 20 ms throughout.
+  let last = performance.now(), maxGap = 0;
+  const tick = setInterval(() => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 20);
+  const x0 = new Float64Array(dim).fill(3);
+  const running = runFederatedAsync({ url: server!.url, job, x0, weights: new Float64Array(M).fill(1), lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'slowfed' });
+  // The idle worker starts once the slow one holds the first task.
+  const r = connectRedis(server!.url, 'test-watch-slow'), k = federatedKeys('slowfed');
+  for (let i = 0; i < 800; i++) {
+    const p = await r.xpending(k.tasks, k.group).catch(() => [0]) as [number, string, string, [string, string][] | null];
+    if (p[0] === 1 && p[3]?.[0]?.[0] === 'slow') break;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  const idle = workers('slowfed', [{ name: 'idle', visibilityMs }], lines);
+  const res = await running;
+  clearInterval(tick);
+  const [is] = await idle.stop();
+  const [ss] = await slow.stop();
+  r.disconnect();
+  const expected = await sequential(engineQuadratic(job), M, x0, new Float64Array(M).fill(1), lrG, A, job.seed);
+  bitsEqual(t, res.model, expected, 'final model');
+  t.is(is!.reclaimed, 0, 'the idle worker reclaimed nothing');
+  t.is(ss!.lost, 0);
+  t.true(res.updates[0]!.worker === 'slow' && !res.updates[0]!.reclaimed, `the first task was trained by the slow worker: ${JSON.stringify(res.updates[0])}`);
+  t.is(ss!.trained + is!.trained, A, `each task trained once (slow ${ss!.trained}, idle ${is!.trained})`);
+  t.is(res.stats.duplicates, 0);
+  t.true(ss!.heartbeats >= 2, `heartbeats during the training: ${ss!.heartbeats}`);
+  t.true(ss!.maxIdleMs < visibilityMs, `longest time without a heartbeat ${ss!.maxIdleMs} ms < visibility ${visibilityMs} ms`);
+  t.true(maxGap < visibilityMs, `the event loop's longest pause ${maxGap.toFixed(0)} ms < ${visibilityMs} ms while the thread trained ${spinMs} ms per task`);
+  t.log(`slow: ${JSON.stringify(ss)}, idle: ${JSON.stringify(is)}, event-loop max gap ${maxGap.toFixed(0)} ms`);
+});
+
 rtest(title('a `descent worker` killed (SIGKILL) mid-task: its task is reclaimed by another worker and the run completes with the same result'), async (t) => {
   await setup();
   const M = 2, dim = 3, A = 3, lrG = 0.5, prefix = 'kill', k = federatedKeys(prefix);
@@ -322,7 +371,7 @@ rtest(title('MLP clients on a Dirichlet partition: one task in flight equals the
   const x0 = Float64Array.from(await new MLP([784, 6, 10], { activation: 'tanh' }).init({ seed: 3 }).data());
   const d = new Float64Array(M).fill(1 / M);
   const lines: string[] = [];
-  const w = workers('mlp', [{}], lines);
+  const w = workers('mlp', [onThread()], lines);
   const res = await runFederatedAsync({ url: server!.url, job, x0, weights: d, lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'mlp' });
   t.is(res.aggregations, A);
   const trainer = await federatedTrainers('cpu').mlp!(job) as unknown as MlpClients;
