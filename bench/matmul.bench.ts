@@ -11,8 +11,9 @@
 // process with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; its header line names the OpenBLAS
 // kernel), `np.matmul(op(A), op(B), out=C)` on the same shapes and transposes (a transposed
 // operand is a transposed view: numpy passes the flag to sgemm, no copy), on the same thread
-// count. Each case is measured descent, numpy, descent, numpy; `ratio` is descent's GFLOP/s
-// over numpy's, one per round. `--no-peers` (or DESCENT_BENCH_PEERS=0) leaves the peer out.
+// count. Each case is measured descent, numpy, descent, numpy, both sides timing each call on
+// its own after two warm-up calls (the runner's measureCalls and peer.py's timed); `ratio` is
+// descent's median GFLOP/s over numpy's, one per round. `--no-peers` (or DESCENT_BENCH_PEERS=0) leaves the peer out.
 
 import { loadNative } from '../src/backend/cpu/load.js';
 import { uniform } from '../src/random.js';
