@@ -7,8 +7,6 @@
 // reference; docs/distributed.md, "Federated clients on Redis", is the guide.
 
 import '../backends.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend, useBackend } from '../backend/backend.js';
 import type { BackendName } from '../backend/ops.js';
 import {
@@ -22,7 +20,9 @@ import { digest } from '../distributed/protocol.js';
 import { FED_PROTOCOL, federatedJobId } from '../distributed/federated-protocol.js';
 import type { FederatedJob, MlpPopulation } from '../distributed/federated-protocol.js';
 import { runFederatedAsync } from '../distributed/federated.js';
-import type { FederatedTrainer, FederatedTrainerFactory } from '../distributed/federated.js';
+import type { FederatedAsyncStats, FederatedCheckpoint, FederatedTrainer, FederatedTrainerFactory, FederatedUpdate } from '../distributed/federated.js';
+import type { Json } from '../algorithms/experiment.js';
+import { Job, JobError } from './job.js';
 import { backendChoices, helpText, parseOptions } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { loadData, parseMlpSpec } from './spectrum-setup.js';
@@ -137,7 +137,10 @@ const FEDERATED_OPTIONS = {
   'batch-size': { kind: 'int', arg: 'B', min: 1, default: 16, help: 'mlp: minibatch rows per local step' },
   prefix: { kind: 'string', arg: 'P', nonEmpty: true, default: 'descent', help: 'key prefix shared with the workers' },
   backend: { kind: 'choice', choices: backendChoices, default: 'cpu', help: 'backend of the initial model (mlp)' },
-  out: { kind: 'string', arg: 'DIR', nonEmpty: true, help: 'write DIR/result.json (final model, staleness histogram, per-update records, stats)' },
+  out: { kind: 'string', arg: 'DIR', nonEmpty: true, help: 'write DIR/result.json (final model, staleness histogram, per-update records, stats); checkpoints there, and a rerun of the same command resumes' },
+  'checkpoint-every': { kind: 'int', arg: 'K', min: 1, default: 10, help: 'with --out: checkpoint every K aggregations' },
+  'checkpoint-seconds': { kind: 'number', arg: 'T', positive: true, default: 30, help: 'with --out: checkpoint at least every T seconds (at an aggregation)' },
+  fresh: { kind: 'flag', help: 'discard a previous job in --out (only the files descent wrote) and start over' },
   quiet: { kind: 'flag', help: 'no log lines' },
 } as const satisfies OptionSpecs;
 
@@ -159,6 +162,7 @@ export async function federatedCommand(argv: string[]): Promise<number> {
   if (p === 'help') { console.log(HELP); return 0; }
   const v = p.values;
   if (v.redis === undefined) { console.error('descent federated: --redis URL is required (see descent federated --help)'); return 2; }
+  const url = v.redis;
   const scheme = parseAsyncScheme(v.scheme);
   const M = v.clients;
   if (scheme.buffer > M) throw new UsageError(`--scheme: fedbuff-${scheme.buffer} needs at least ${scheme.buffer} clients (--clients is ${M})`);
@@ -180,23 +184,79 @@ export async function federatedCommand(argv: string[]): Promise<number> {
     x0 = Float64Array.from(await new MLP(widths, { activation }).init({ seed: v.seed }).data());
   }
   const log = v.quiet ? () => undefined : (line: string) => console.error(line);
-  const t0 = Date.now();
-  const res = await runFederatedAsync({
-    url: v.redis, job, x0, weights: schemeWeights(scheme, tau), lrG: v['lr-g'], aggregate: federatedAggregate, aggregations: v.aggregations,
-    buffer: scheme.buffer, prefix: v.prefix, log,
-    ...(v.concurrency !== undefined ? { concurrency: v.concurrency } : {}), ...(v['max-staleness'] !== undefined ? { maxStaleness: v['max-staleness'] } : {}),
-    onAggregate: ({ n }) => { if (!v.quiet && (n + 1) % Math.max(1, Math.floor(v.aggregations / 10)) === 0) log(`descent federated: ${n + 1}/${v.aggregations} aggregations`); },
+  const id = federatedJobId(job);
+  // With --out: the job framework's folder (one resume policy; every write atomic). Options that change the result are
+  // its fingerprint (not --redis, --prefix or the checkpoint cadence: a rerun may use another server).
+  const out = v.out === undefined ? null : Job.open({
+    command: 'federated', out: v.out, fresh: v.fresh, quiet: v.quiet, options: {
+      jobId: id, scheme: v.scheme, lrG: v['lr-g'], aggregations: v.aggregations, concurrency: v.concurrency ?? null, maxStaleness: v['max-staleness'] ?? null, backend: v.backend,
+    },
   });
-  const seconds = (Date.now() - t0) / 1000;
-  const summary = {
-    job: res.job, run: res.run, scheme: v.scheme, clients: M, aggregations: res.aggregations, seconds,
-    // The federated optimum Σ p_i c_i, and async's surrogate optimum Σ (1/τ_i) c_i / Σ 1/τ_j (fedfix's distToSurrogate).
-    distToOptimum: optimum ? dist(res.model, optimum) : null, distToSurrogate: surrogate ? dist(res.model, surrogate) : null, stalenessHistogram: res.stalenessHistogram, stats: res.stats,
-  };
-  console.log(JSON.stringify(summary));
-  if (v.out) {
-    mkdirSync(v.out, { recursive: true });
-    writeFileSync(join(v.out, 'result.json'), `${JSON.stringify({ ...summary, jobSpec: job, jobId: federatedJobId(job), model: Array.from(res.model), updates: res.updates, rejects: res.rejects }, null, 1)}\n`);
+  try {
+    if (out?.status === 'done' && out.has('result.json')) {
+      const done = JSON.parse(out.readFile('result.json').toString('utf8')) as Record<string, unknown>;
+      log(`descent federated: ${out.dir} holds this run, finished (rerun with --fresh to run it again)`);
+      const { jobSpec: _j, jobId: _i, model: _m, updates: _u, rejects: _r, ...summary } = done;
+      console.log(JSON.stringify(summary));
+      return 0;
+    }
+    out?.begin();
+    const resume = out ? readCheckpoint(out, id) : undefined;
+    if (resume) log(`descent federated: resuming from the checkpoint in ${out!.dir}: version ${resume.version} of ${v.aggregations} (run ${resume.run.slice(0, 12)}; a new run id, so the old run's updates are not read)`);
+    return await runIt(resume);
+  } finally {
+    out?.close();
   }
-  return 0;
+
+  async function runIt(resume: FederatedCheckpoint | undefined): Promise<number> {
+    // Seconds of the earlier runs (up to their last checkpoint) plus this one's.
+    const before = resume ? (out!.state as CheckpointState | null)?.seconds ?? 0 : 0;
+    const t0 = Date.now();
+    const res = await runFederatedAsync({
+      url, job, x0, weights: schemeWeights(scheme, tau), lrG: v['lr-g'], aggregate: federatedAggregate, aggregations: v.aggregations,
+      buffer: scheme.buffer, prefix: v.prefix, log,
+      ...(v.concurrency !== undefined ? { concurrency: v.concurrency } : {}), ...(v['max-staleness'] !== undefined ? { maxStaleness: v['max-staleness'] } : {}),
+      onAggregate: ({ n }) => { if (!v.quiet && (n + 1) % Math.max(1, Math.floor(v.aggregations / 10)) === 0) log(`descent federated: ${n + 1}/${v.aggregations} aggregations`); },
+      ...(resume ? { resume } : {}),
+      ...(out ? { checkpoint: { every: v['checkpoint-every'], seconds: v['checkpoint-seconds'], save: (cp: FederatedCheckpoint) => writeCheckpoint(out, cp, before + (Date.now() - t0) / 1000) } } : {}),
+    });
+    const seconds = before + (Date.now() - t0) / 1000;
+    const summary = {
+      job: res.job, run: res.run, scheme: v.scheme, clients: M, aggregations: res.aggregations, seconds,
+      // The federated optimum Σ p_i c_i, and async's surrogate optimum Σ (1/τ_i) c_i / Σ 1/τ_j (fedfix's distToSurrogate).
+      distToOptimum: optimum ? dist(res.model, optimum) : null, distToSurrogate: surrogate ? dist(res.model, surrogate) : null, stalenessHistogram: res.stalenessHistogram, stats: res.stats,
+    };
+    console.log(JSON.stringify(summary));
+    if (out) {
+      out.writeFile('result.json', `${JSON.stringify({ ...summary, resumed: resume ? resume.version : null, jobSpec: job, jobId: id, model: Array.from(res.model), updates: res.updates, rejects: res.rejects }, null, 1)}\n`);
+      out.finish({ ...(out.state as object | null ?? {}), done: true } as Json);
+    }
+    return 0;
+  }
+}
+
+// ── The checkpoint (with --out): model.f64 (the model's float64 bytes) and checkpoint.json (the rest), committed together ──
+
+interface CheckpointState { jobId: string; run: string; version: number; seconds: number }
+
+/** Writes `cp` into the job's folder (each file atomically; the manifest commits them together). */
+function writeCheckpoint(job: Job, cp: FederatedCheckpoint, seconds: number): void {
+  job.writeFile('model.f64', new Uint8Array(cp.model.buffer, cp.model.byteOffset, cp.model.byteLength));
+  const { model: _m, ...rest } = cp;
+  job.writeFile('checkpoint.json', JSON.stringify(rest));
+  const state: CheckpointState = { jobId: cp.job, run: cp.run, version: cp.version, seconds };
+  job.commit(state as unknown as Json);
+}
+
+/** The committed checkpoint of job `id` in the folder, or undefined (none yet). */
+function readCheckpoint(job: Job, id: string): FederatedCheckpoint | undefined {
+  const st = job.state as CheckpointState | null;
+  if (!st || !job.has('checkpoint.json') || !job.has('model.f64')) return undefined;
+  if (st.jobId !== id) throw new JobError(`${job.path('checkpoint.json')} holds job ${st.jobId.slice(0, 12)}, not ${id.slice(0, 12)}; rerun with --fresh`);
+  const bytes = job.readFile('model.f64');
+  const model = new Float64Array(bytes.length / 8);
+  Buffer.from(model.buffer).set(bytes);
+  const rest = JSON.parse(job.readFile('checkpoint.json').toString('utf8')) as { job: string; run: string; version: number; rounds: number[]; order: number[]; updates: FederatedUpdate[]; stats: FederatedAsyncStats; rejects: string[] };
+  if (rest.version !== st.version || rest.job !== id) throw new JobError(`${job.path('checkpoint.json')} (version ${rest.version}) does not match its manifest (version ${st.version}); rerun with --fresh`);
+  return { ...rest, model };
 }

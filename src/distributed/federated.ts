@@ -42,6 +42,10 @@
 // version from the future or older than the oldest model kept) is rejected with a logged
 // reason, counted and recorded on `<prefix>:rejects`. Nothing from the queue is evaluated.
 //
+// The aggregator's state lives in memory; with `checkpoint` it is handed out (model, version,
+// task counters, records) every K aggregations / T seconds, and `resume` continues from such a
+// checkpoint under a new run id (the CLI keeps it in its --out folder, src/cli/federated.ts).
+//
 // Not bit-reproducible across runs in general (which worker reads which version depends on
 // timing), except where timing cannot matter: one task in flight (`concurrency: 1`), or
 // FedBuff with c = concurrency = M (every client restarts from the same new model: FedAvg).
@@ -368,8 +372,41 @@ export interface FederatedAsyncOptions {
   log?: (line: string) => void;
   /** After each aggregation (the model: copy what you keep). */
   onAggregate?: (info: FederatedAggregation) => void | Promise<void>;
+  /**
+   * Continue from a checkpoint (`checkpoint.save`'s argument) of a run of the same job: the
+   * model, its version, the clients' task counters and the records go on from there under
+   * this run's id. The old run's model and updates keys are deleted, so a worker that still
+   * holds one of its tasks rejects it ("has no model") and an update it wrote anyway is never
+   * read (it belongs to the old run: the run check refuses it).
+   */
+  resume?: FederatedCheckpoint;
+  /** Saves the aggregator's state after an aggregation, every `every` aggregations or `seconds` seconds (whichever comes first). */
+  checkpoint?: { every?: number; seconds?: number; save: (cp: FederatedCheckpoint) => void | Promise<void> };
   signal?: AbortSignal;
   redisOptions?: RedisOptions;
+}
+
+/**
+ * The aggregator's state after an aggregation, enough to continue the run: tasks in flight
+ * (and updates buffered, not yet aggregated) are not kept; their clients are posted again on
+ * resume with the same task counter, so with one task in flight a resumed run trains the same
+ * tasks from the same models as an uninterrupted one.
+ */
+export interface FederatedCheckpoint {
+  /** The job's id (a checkpoint resumes only the same job). */
+  job: string;
+  /** The run that wrote it. */
+  run: string;
+  /** The model's version = aggregations done. */
+  version: number;
+  model: Float64Array;
+  /** Each client's next task counter. */
+  rounds: number[];
+  /** The order in which the clients are posted on resume (a permutation of 0..M−1). */
+  order: number[];
+  updates: FederatedUpdate[];
+  stats: FederatedAsyncStats;
+  rejects: string[];
 }
 
 export interface FederatedAggregation {
@@ -457,18 +494,32 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
   const where = redactUrl(o.url);
   const r: Redis = connectRedis(o.url, `descent-fed-aggregator-${run.slice(0, 8)}`, o.redisOptions);
   const blocking: Redis = connectRedis(o.url, `descent-fed-aggregator-wait-${run.slice(0, 8)}`, o.redisOptions);
-  const stats: FederatedAsyncStats = { posted: 0, accepted: 0, rejected: 0, stale: 0, duplicates: 0, reclaimed: 0, bytesIn: 0, bytesOut: 0 };
-  const rejects: string[] = [];
-  const updates: FederatedUpdate[] = [];
+  const cp = o.resume;
+  if (cp !== undefined) {
+    const bad = (what: string, got: unknown) => new TypeError(`${fn}: invalid 'resume' checkpoint: expected ${what} but received ${String(got).slice(0, 60)}`);
+    if (cp.job !== id) throw bad(`job ${id.slice(0, 12)} (this run's)`, String(cp.job).slice(0, 12));
+    if (!(cp.model instanceof Float64Array) || cp.model.length !== P) throw bad(`a Float64Array model of ${P} values`, cp.model?.length);
+    if (!(Number.isSafeInteger(cp.version) && cp.version >= 0)) throw bad('a version ≥ 0', cp.version);
+    if (!Array.isArray(cp.rounds) || cp.rounds.length !== M || !cp.rounds.every((v) => Number.isSafeInteger(v) && v >= 0)) throw bad(`${M} task counters ≥ 0`, cp.rounds);
+    if (!Array.isArray(cp.order) || cp.order.length !== M || new Set(cp.order).size !== M || !cp.order.every((v) => Number.isSafeInteger(v) && v >= 0 && v < M)) throw bad(`a permutation of 0..${M - 1}`, cp.order);
+    if (!Array.isArray(cp.updates) || cp.updates.length < cp.version) throw bad(`at least ${cp.version} update records`, cp.updates?.length);
+    if (o.run === cp.run) throw bad('another run id than the checkpoint\'s', cp.run);
+  }
+  const stats: FederatedAsyncStats = cp ? { ...cp.stats } : { posted: 0, accepted: 0, rejected: 0, stale: 0, duplicates: 0, reclaimed: 0, bytesIn: 0, bytesOut: 0 };
+  const rejects: string[] = cp ? [...cp.rejects] : [];
+  const updates: FederatedUpdate[] = cp ? cp.updates.map((u) => ({ ...u })) : [];
   const hist: number[] = [];
+  for (const u of updates) hist[u.staleness] = (hist[u.staleness] ?? 0) + 1;
 
-  let x: Float64Array = Float64Array.from(o.x0);
-  let version = 0;
-  const history = new Map<number, Float64Array>([[0, x]]);
-  const rounds = new Int32Array(M);
+  let x: Float64Array = cp ? Float64Array.from(cp.model) : Float64Array.from(o.x0);
+  let version = cp ? cp.version : 0;
+  const history = new Map<number, Float64Array>([[version, x]]);
+  const rounds = cp ? Int32Array.from(cp.rounds) : new Int32Array(M);
   /** In-flight tasks by client (one at most per client): its round, the version when posted, its stream entry. */
   const inflight = new Map<number, { round: number; posted: number; entry: string }>();
-  const idle: number[] = Array.from({ length: M }, (_, i) => i);
+  const idle: number[] = cp ? [...cp.order] : Array.from({ length: M }, (_, i) => i);
+  const every = o.checkpoint?.every ?? Infinity, everyMs = (o.checkpoint?.seconds ?? Infinity) * 1000;
+  let savedAt = version, savedTime = Date.now();
   const buffered: { client: number; round: number; read: number; end: Float32Array | Float64Array; worker: string; reclaimed: boolean }[] = [];
 
   const writeModel = async () => {
@@ -563,15 +614,30 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     }
     await writeModel();
     await o.onAggregate?.({ n, clients: parts.map((p) => p.client), staleness: parts.map((p) => n - p.read), model: x });
+    if (o.checkpoint && (version - savedAt >= every || Date.now() - savedTime >= everyMs || version === o.aggregations)) await saveCheckpoint();
+  }
+
+  /** The state to resume from: in-flight and buffered clients go first, posted again with the task counters they hold now. */
+  async function saveCheckpoint(): Promise<void> {
+    const next = Array.from(rounds);
+    const order: number[] = [];
+    for (const [client, t] of inflight) { next[client] = t.round; order.push(client); }
+    for (const b of buffered) { next[b.client] = b.round; order.push(b.client); }
+    order.push(...idle);
+    await o.checkpoint!.save({ job: id, run, version, model: Float64Array.from(x), rounds: next, order, updates: updates.map((u) => ({ ...u })), stats: { ...stats }, rejects: [...rejects] });
+    savedAt = version;
+    savedTime = Date.now();
   }
 
   try {
     await r.set(k.job(id), JSON.stringify(job), 'PX', ttl);
     await r.del(k.updates(run), k.fail(run));
+    // A resumed run withdraws the old run's model: workers holding its tasks reject them ("has no model").
+    if (cp) await r.del(k.model(cp.run), k.updates(cp.run), k.fail(cp.run));
     await writeModel();
     await ensureGroup(r, k);
-    log(`${fn}: run ${run.slice(0, 12)} of job ${id.slice(0, 12)} on ${where}: ${M} ${job.population.kind} clients, buffer ${c}, ${K} in flight`);
-    if (o.aggregations > 0) await post();
+    log(`${fn}: run ${run.slice(0, 12)} of job ${id.slice(0, 12)} on ${where}: ${M} ${job.population.kind} clients, buffer ${c}, ${K} in flight${cp ? `; resumed at version ${version} from run ${cp.run.slice(0, 12)}` : ''}`);
+    if (version < o.aggregations) await post();
     let lastId = '0-0', lastUpdate = Date.now(), lastNotice = Date.now();
     while (version < o.aggregations && !o.signal?.aborted) {
       const res = await blocking.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', k.updates(run), lastId) as [Buffer, [Buffer, Buffer[]][]][] | null;

@@ -410,6 +410,54 @@ rtest(title('descent federated: the CLI runs FedBuff-M on fedfix\'s quadratic pr
   rmSync(out, { recursive: true, force: true });
 });
 
+rtest(title('descent federated --out: the aggregator killed (SIGKILL) mid-run; rerunning the command resumes from its checkpoint, completes the requested aggregations, continues the records and equals the uninterrupted run bit for bit (one task in flight)'), async (t) => {
+  await setup();
+  const out = mkdtempSync(join(tmpdir(), 'descent-fed-resume-'));
+  const lines: string[] = [];
+  const w = workers('resume', [{}], lines);
+  const M = 3, dim = 3, A = 14;
+  const args = ['federated', '--redis', server!.url, '--prefix', 'resume', '--clients', String(M), '--dim', String(dim), '--scheme', 'async', '--concurrency', '1',
+    '--aggregations', String(A), '--noise', '0.1', '--seed', '4', '--time-unit', '120', '--checkpoint-every', '2', '--out', out];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/descent.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let childErr = '';
+  child.stderr!.on('data', (d: Buffer) => { childErr += d.toString(); });
+  // Kill it once a checkpoint past version 4 is committed (the manifest names it), mid-run.
+  const manifest = join(out, 'descent-job.json');
+  let at = -1;
+  for (let i = 0; i < 1200 && at < 4; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    try { at = (JSON.parse(readFileSync(manifest, 'utf8')) as { state: { version?: number } | null }).state?.version ?? -1; } catch { /* not yet written */ }
+    if (child.exitCode !== null) break;
+  }
+  t.true(at >= 4 && at < A, `a checkpoint at version ${at} before the kill; child: ${childErr.slice(-400)}`);
+  child.kill('SIGKILL');
+  await new Promise((res) => child.once('exit', res));
+  const saved = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')) as { version: number; updates: { aggregation: number }[]; run: string };
+  t.true(saved.version >= 4 && saved.version < A);
+  const { code, err } = await cli(args);
+  t.is(code, 0, err);
+  t.regex(err, new RegExp(`resuming from the checkpoint in .*: version ${saved.version} of ${A}`));
+  const res = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { model: number[]; aggregations: number; resumed: number; run: string; updates: { aggregation: number; client: number; round: number; read: number }[]; jobSpec: FederatedJob };
+  t.is(res.aggregations, A);
+  t.is(res.resumed, saved.version);
+  t.not(res.run, saved.run, 'a new run id');
+  t.is(res.updates.length, A);
+  res.updates.forEach((u, n) => t.is(u.aggregation, n, `record ${n}`));
+  t.deepEqual(res.updates.slice(0, saved.version), saved.updates, 'the records before the checkpoint are the checkpoint\'s');
+  res.updates.forEach((u, n) => t.deepEqual([u.client, u.round, u.read], [n % M, Math.floor(n / M), n], `update ${n}`));
+  // One task in flight: the uninterrupted run is the in-process sequential loop; fedfixProblem(4, M, dim, 3, 0), x0 = 0, async identical weights, η_g 0.5.
+  const expected = await sequential(engineQuadratic(res.jobSpec), M, new Float64Array(dim), new Float64Array(M).fill(1), 0.5, A, 4);
+  bitsEqual(t, res.model, expected, 'resumed run vs the uninterrupted sequential loop');
+  // A third run of the same command reuses the finished result.
+  const again = await cli(args);
+  t.is(again.code, 0, again.err);
+  t.regex(again.err, /holds this run, finished/);
+  await w.stop();
+  t.log(`killed after the checkpoint at version ${saved.version}; ${lines.filter((l) => l.includes('rejected federated task')).length} old-run tasks rejected by the worker`);
+  rmSync(out, { recursive: true, force: true });
+});
+
 test('federated wire formats: jobs, tasks and blobs are validated field by field', (t) => {
   const job = quadratic(3, 2, 0.1, [1, 2, 3]);
   const id = federatedJobId(job);
