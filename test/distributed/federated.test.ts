@@ -336,6 +336,24 @@ rtest(title('local training on a compute thread longer than the visibility timeo
   t.log(`slow: ${JSON.stringify(ss)}, idle: ${JSON.stringify(is)}, event-loop max gap ${maxGap.toFixed(0)} ms`);
 });
 
+rtest(title('a federated compute thread that dies mid-training stops its worker with the reason; the task is reclaimed and the run ends with the same result'), async (t) => {
+  await setup();
+  const M = 2, dim = 3, A = 3, lrG = 0.5;
+  const job = quadratic(M, dim, 0.1);
+  const lines: string[] = [];
+  const x0 = new Float64Array(dim).fill(-2);
+  const dying = runFederatedWorker({ url: server!.url, name: 'dying', prefix: 'die', visibilityMs: 500, log: (l) => lines.push(l), ...onThread(new URL('./federated-slow-trainers.ts', import.meta.url), { exitCode: 3 }) });
+  const died = t.throwsAsync(dying, { message: /the compute thread died .*exited \(code 3\)/ });
+  const running = runFederatedAsync({ url: server!.url, job, x0, weights: new Float64Array(M).fill(1), lrG, aggregate: federatedAggregate, aggregations: A, concurrency: 1, prefix: 'die' });
+  await died;
+  const w = workers('die', [{ name: 'heir', visibilityMs: 500 }], lines);
+  const res = await running;
+  const [ws] = await w.stop();
+  const expected = await sequential(engineQuadratic(job), M, x0, new Float64Array(M).fill(1), lrG, A, job.seed);
+  bitsEqual(t, res.model, expected, 'final model');
+  t.true(ws!.reclaimed >= 1 && res.updates[0]!.worker === 'heir' && res.updates[0]!.reclaimed, 'the first task was reclaimed by the heir');
+});
+
 rtest(title('a `descent worker` killed (SIGKILL) mid-task: its task is reclaimed by another worker and the run completes with the same result'), async (t) => {
   await setup();
   const M = 2, dim = 3, A = 3, lrG = 0.5, prefix = 'kill', k = federatedKeys(prefix);
