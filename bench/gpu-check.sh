@@ -40,15 +40,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=.gpucheck
+# shellcheck source=bench/gpu-runtime.sh
+source bench/gpu-runtime.sh
 
 if [ "${1:-}" = "--prepare" ]; then
-  command -v xz >/dev/null || { echo "gpu-check: xz is needed to prepare" >&2; exit 1; }
-  [ -f node_modules/webgpu/dist/linux-x64/dawn.node ] || { echo "gpu-check: run npm ci first (no node_modules/webgpu)" >&2; exit 1; }
-  rm -rf "$OUT" && mkdir -p "$OUT/node_modules/webgpu" "$OUT/debs"
-  grep -qx "/$OUT/" .git/info/exclude 2>/dev/null || echo "/$OUT/" >> .git/info/exclude
-  xz -T0 -6 -c "$(command -v node)" > "$OUT/node.xz"
-  xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$OUT/dawn.node.xz"
-  cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$OUT/node_modules/webgpu/"
+  gpu_runtime_pack "$OUT" gpu-check
   printf '%s\n' \
     "import { writeFileSync } from 'node:fs';" \
     "import { run } from './bench/webgpu.bench.ts';" \
@@ -56,12 +52,6 @@ if [ "${1:-}" = "--prepare" ]; then
     "if (process.env.GPUCHECK_JSON) writeFileSync(process.env.GPUCHECK_JSON, JSON.stringify(rows));" \
     | npx esbuild --bundle --platform=node --format=esm --target=node20 --external:webgpu \
         --sourcefile=gpu-check-entry.ts --loader=ts --outfile="$OUT/bench.mjs" --log-level=warning
-  # The Vulkan loader for amd64 (the device tool's recipe: download only, from this machine's sources).
-  mkdir -p /tmp/gpucheck-apt/partial
-  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/gpucheck-apt'
-  # shellcheck disable=SC2086
-  # The NVIDIA Vulkan ICD (libGLX_nvidia) needs libglvnd's dispatch libraries beside the loader.
-  apt-get $o update -qq && (cd "$OUT/debs" && apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 >/dev/null)
   # The reference problem, the curvature/optimizer parts, and the built CLI for the spectrum part.
   npx tsx bench/gpu-check-problem.ts "$OUT/problem"
   npx esbuild bench/gpu-check-parts.ts --bundle --platform=node --format=esm --target=node20 --external:webgpu \
@@ -78,22 +68,8 @@ if [ "${1:-}" = "--prepare" ]; then
 fi
 
 [ -f "$OUT/bench.mjs" ] || { echo "gpu-check: no $OUT/ here; run 'bash bench/gpu-check.sh --prepare' on a machine with the repo installed" >&2; exit 1; }
-unxz() { # file.xz → file, with xz or Python's lzma
-  if command -v xz >/dev/null; then xz -d -c "$1" > "$2"; else python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$1" "$2"; fi
-}
-WORK=/tmp/gpucheck && mkdir -p "$WORK"
-[ -x "$WORK/node" ] || { unxz "$OUT/node.xz" "$WORK/node" && chmod +x "$WORK/node"; }
-mkdir -p "$OUT/node_modules/webgpu/dist/linux-x64"
-[ -f "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node" ] || unxz "$OUT/dawn.node.xz" "$OUT/node_modules/webgpu/dist/linux-x64/dawn.node"
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0'; then
-  for f in "$OUT"/debs/*.deb; do dpkg -x "$f" / ; done
-  ldconfig || true
-fi
-NV=/usr/local/nvidia
-[ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$NV/share/vulkan/icd.d/nvidia_icd.json" ] && export VK_DRIVER_FILES="$NV/share/vulkan/icd.d/nvidia_icd.json"
-[ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$NV/share/glvnd/egl_vendor.d/10_nvidia.json" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$NV/share/glvnd/egl_vendor.d/10_nvidia.json"
-[ -d "$NV/lib64" ] && export LD_LIBRARY_PATH="$NV/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
+WORK=/tmp/gpucheck
+gpu_runtime_unpack "$OUT" "$WORK"
 
 ONLY=matmul,hvp,adam,spectrum
 if [ "${1:-}" = "--only" ]; then ONLY=$2; shift 2; fi
