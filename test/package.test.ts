@@ -34,3 +34,8 @@ test('npm install builds with cmake-js when cmake is present, else with node-gyp
   t.regex(script, /building the native addon with node-gyp/);
   t.regex(script, /building the native addon with cmake-js/);
 });
+
+(existsSync(dist) ? test : test.skip)(`'descent/distributed' resolves to the distributed layer (workers, the operator, the federated aggregator)${existsSync(dist) ? '' : ' (skipped: no dist/, run npm run build)'}`, async (t) => {
+  const m = await import('descent/distributed') as Record<string, unknown>;
+  for (const name of ['runWorker', 'distributedOperator', 'runFederatedAsync', 'runFederatedWorker', 'connectRedis']) t.is(typeof m[name], 'function', name);
+});

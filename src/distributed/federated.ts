@@ -42,6 +42,15 @@
 // version from the future or older than the oldest model kept) is rejected with a logged
 // reason, counted and recorded on `<prefix>:rejects`. Nothing from the queue is evaluated.
 //
+// Redis restarts: the aggregator's state lives in its memory, so an outage costs no
+// aggregation. A failing command (or a dropped connection, or the run's model key missing
+// from the server) is reported once; the loop retries every 250 ms and, when Redis answers,
+// writes the job, the model and the consumer group again and posts again, under the same
+// task counters, each in-flight task the server no longer has (a restart without persistence);
+// an update that was delivered twice is aggregated once. After `retryMs` of continuous failure
+// the run fails naming the server and the version it stopped at. Workers ride out the restart
+// on their own (their loop retries; a task they held is reclaimed or posted again).
+//
 // The aggregator's state lives in memory; with `checkpoint` it is handed out (model, version,
 // task counters, records) every K aggregations / T seconds, and `resume` continues from such a
 // checkpoint under a new run id (the CLI keeps it in its --out folder, src/cli/federated.ts).
@@ -76,6 +85,16 @@ async function ensureGroup(r: Redis, k: FederatedKeys): Promise<void> {
   } catch (e) {
     if (!String((e as Error).message).includes('BUSYGROUP')) throw e;
   }
+}
+
+/** An error that ends the aggregator's run as it is (its cause), never taken for a Redis outage. */
+class Halt extends Error {
+  constructor(cause: unknown) { super('halt', { cause }); }
+}
+
+/** Runs a step that is not a Redis call (the aggregation, the caller's callbacks): its errors end the run. */
+async function own<T>(f: () => T | Promise<T>): Promise<T> {
+  try { return await f(); } catch (e) { throw new Halt(e); }
 }
 
 async function recordReject(r: Redis, k: FederatedKeys, who: string, what: string, reason: string): Promise<void> {
@@ -365,8 +384,10 @@ export interface FederatedAsyncOptions {
   run?: string;
   /** Stored keys expire after this long (default 24 h). */
   ttlMs?: number;
-  /** Fail when no update has arrived for this long (default 10 min). */
+  /** Fail when no update has arrived for this long (default 10 min; time while Redis is down does not count). */
   timeoutMs?: number;
+  /** Give up after Redis has failed for this long without a break (default 60 s); see the header on restarts. */
+  retryMs?: number;
   /** Wait notices every this many ms (default 30 s). */
   noticeMs?: number;
   log?: (line: string) => void;
@@ -445,6 +466,10 @@ export interface FederatedAsyncStats {
   reclaimed: number;
   bytesIn: number;
   bytesOut: number;
+  /** Redis outages survived (a restart, a dropped connection). */
+  outages: number;
+  /** Tasks posted again after an outage because the server had lost them (a restart without persistence). */
+  reposted: number;
 }
 
 export interface FederatedAsyncResult {
@@ -488,12 +513,19 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
   if (!(maxStale === Infinity || (Number.isSafeInteger(maxStale) && maxStale >= 0))) throw arg('maxStaleness', 'an integer ≥ 0', maxStale);
   const run = o.run ?? digest(id, randomBytes(32));
   if (!/^[0-9a-f]{64}$/.test(run)) throw arg('run', '64 hex digits', run);
-  const ttl = o.ttlMs ?? 24 * 3600_000, timeout = o.timeoutMs ?? 600_000, noticeMs = o.noticeMs ?? 30_000;
+  const ttl = o.ttlMs ?? 24 * 3600_000, timeout = o.timeoutMs ?? 600_000, noticeMs = o.noticeMs ?? 30_000, retryMs = o.retryMs ?? 60_000;
+  if (!(retryMs >= 0)) throw arg('retryMs', 'a number ≥ 0', retryMs);
   const log = o.log ?? (() => undefined);
   const k = federatedKeys(o.prefix);
   const where = redactUrl(o.url);
   const r: Redis = connectRedis(o.url, `descent-fed-aggregator-${run.slice(0, 8)}`, o.redisOptions);
   const blocking: Redis = connectRedis(o.url, `descent-fed-aggregator-wait-${run.slice(0, 8)}`, o.redisOptions);
+  // A dropped connection may hide a restart that no command saw fail (ioredis reconnects and
+  // replays): the loop then checks what the server kept (recover()) before it goes on.
+  let dropped = false;
+  const onClose = () => { dropped = true; };
+  r.on('close', onClose);
+  blocking.on('close', onClose);
   const cp = o.resume;
   if (cp !== undefined) {
     const bad = (what: string, got: unknown) => new TypeError(`${fn}: invalid 'resume' checkpoint: expected ${what} but received ${String(got).slice(0, 60)}`);
@@ -505,7 +537,8 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     if (!Array.isArray(cp.updates) || cp.updates.length < cp.version) throw bad(`at least ${cp.version} update records`, cp.updates?.length);
     if (o.run === cp.run) throw bad('another run id than the checkpoint\'s', cp.run);
   }
-  const stats: FederatedAsyncStats = cp ? { ...cp.stats } : { posted: 0, accepted: 0, rejected: 0, stale: 0, duplicates: 0, reclaimed: 0, bytesIn: 0, bytesOut: 0 };
+  // A checkpoint written before a counter existed resumes it from 0.
+  const stats: FederatedAsyncStats = { posted: 0, accepted: 0, rejected: 0, stale: 0, duplicates: 0, reclaimed: 0, bytesIn: 0, bytesOut: 0, outages: 0, reposted: 0, ...cp?.stats };
   const rejects: string[] = cp ? [...cp.rejects] : [];
   const updates: FederatedUpdate[] = cp ? cp.updates.map((u) => ({ ...u })) : [];
   const hist: number[] = [];
@@ -536,13 +569,17 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
       pipe.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...federatedTaskFields({ proto: FED_PROTOCOL, kind: job.population.kind, job: id, run, client, round: rounds[client]!, size: P, dtype: job.dtype }));
     }
     if (posted.length === 0) return;
-    const res = await pipe.exec();
-    if (!res) throw new Error('the pipeline was not executed');
-    posted.forEach((client, j) => {
-      const [err, entry] = res[j]!;
-      if (err) throw err;
-      inflight.set(client, { round: rounds[client]!++, posted: version, entry: entry as string });
-    });
+    try {
+      const res = await pipe.exec();
+      if (!res) throw new Error('the pipeline was not executed');
+      for (const [err] of res) if (err) throw err;
+      posted.forEach((client, j) => inflight.set(client, { round: rounds[client]!++, posted: version, entry: res[j]![1] as string }));
+    } catch (e) {
+      // Redis failed: the clients wait to be posted again under the same task counters (a task
+      // that did reach the stream then has a twin; the second update is dropped as a duplicate).
+      idle.unshift(...posted);
+      throw e;
+    }
     stats.posted += posted.length;
   };
   const prune = () => {
@@ -581,7 +618,7 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
       if (u.version > version) throw new ProtocolError(`version ${u.version} from the future (the model is at ${version})`);
       if (!history.has(u.version)) throw new ProtocolError(`stale version ${u.version}: its model is no longer kept (task posted at ${t.posted})`);
     } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
+      if (!(e instanceof ProtocolError)) throw new Halt(e);
       await reject(entry, e.message);
       return;
     }
@@ -603,7 +640,7 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
   async function aggregateBuffer(): Promise<void> {
     const parts = buffered.splice(0, c).sort((a, b) => a.client - b.client);
     const n = version;
-    x = o.aggregate(x, parts.map((p) => ({ end: p.end, start: p.read === n ? undefined : history.get(p.read)!, weight: o.weights[p.client]! })), o.lrG);
+    x = await own(() => o.aggregate(x, parts.map((p) => ({ end: p.end, start: p.read === n ? undefined : history.get(p.read)!, weight: o.weights[p.client]! })), o.lrG));
     version = n + 1;
     history.set(version, x);
     for (const p of parts) {
@@ -612,9 +649,10 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
       hist[tau] = (hist[tau] ?? 0) + 1;
       idle.push(p.client);
     }
+    // The callbacks and the checkpoint first: a Redis failure on the model write below leaves a consistent state (the recovery writes the model again).
+    await own(() => o.onAggregate?.({ n, clients: parts.map((p) => p.client), staleness: parts.map((p) => n - p.read), model: x }));
+    if (o.checkpoint && (version - savedAt >= every || Date.now() - savedTime >= everyMs || version === o.aggregations)) await own(saveCheckpoint);
     await writeModel();
-    await o.onAggregate?.({ n, clients: parts.map((p) => p.client), staleness: parts.map((p) => n - p.read), model: x });
-    if (o.checkpoint && (version - savedAt >= every || Date.now() - savedTime >= everyMs || version === o.aggregations)) await saveCheckpoint();
   }
 
   /** The state to resume from: in-flight and buffered clients go first, posted again with the task counters they hold now. */
@@ -629,6 +667,31 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     savedTime = Date.now();
   }
 
+  let lastId = '0-0';
+  /**
+   * After an outage: the job, the model and the group written again (a restart without
+   * persistence lost them), the updates stream read from its start if it is new, and each
+   * in-flight task that is no longer on the task stream posted again with its task counter.
+   * A task that survived (persistence) is left alone: its pending entry or its update is there.
+   */
+  async function recover(): Promise<void> {
+    await r.set(k.job(id), JSON.stringify(job), 'PX', ttl);
+    await writeModel();
+    await ensureGroup(r, k);
+    if ((await r.exists(k.updates(run))) === 0) lastId = '0-0';
+    const lost: number[] = [];
+    for (const [client, t] of inflight) if ((await r.xrange(k.tasks, t.entry, t.entry)).length === 0) lost.push(client);
+    if (lost.length === 0) return;
+    const pipe = r.pipeline();
+    for (const client of lost) pipe.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...federatedTaskFields({ proto: FED_PROTOCOL, kind: job.population.kind, job: id, run, client, round: inflight.get(client)!.round, size: P, dtype: job.dtype }));
+    const res = await pipe.exec();
+    if (!res) throw new Error('the pipeline was not executed');
+    for (const [err] of res) if (err) throw err;
+    lost.forEach((client, j) => { inflight.get(client)!.entry = res[j]![1] as string; });
+    stats.reposted += lost.length;
+    log(`${fn}: posted again the tasks of clients ${lost.join(', ')}, lost by the server`);
+  }
+
   try {
     await r.set(k.job(id), JSON.stringify(job), 'PX', ttl);
     await r.del(k.updates(run), k.fail(run));
@@ -638,30 +701,62 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     await ensureGroup(r, k);
     log(`${fn}: run ${run.slice(0, 12)} of job ${id.slice(0, 12)} on ${where}: ${M} ${job.population.kind} clients, buffer ${c}, ${K} in flight${cp ? `; resumed at version ${version} from run ${cp.run.slice(0, 12)}` : ''}`);
     if (version < o.aggregations) await post();
-    let lastId = '0-0', lastUpdate = Date.now(), lastNotice = Date.now();
+    let lastUpdate = Date.now(), lastNotice = Date.now();
+    let failingSince: number | null = null;
     while (version < o.aggregations && !o.signal?.aborted) {
-      const res = await blocking.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', k.updates(run), lastId) as [Buffer, [Buffer, Buffer[]][]][] | null;
-      const entries = res?.[0]?.[1] ?? [];
-      if (entries.length === 0) {
-        const failure = await r.get(k.fail(run));
-        if (failure) throw new Error(`${fn}: a worker cannot serve run ${run.slice(0, 12)}: ${failure}`);
+      try {
+        if (dropped || failingSince !== null) {
+          if (failingSince === null) {
+            failingSince = Date.now();
+            stats.outages++;
+            log(`${fn}: the connection to Redis at ${where} dropped; checking what the server kept`);
+          }
+          dropped = false;
+          await recover();
+          log(`${fn}: Redis at ${where} is back after ${Math.round((Date.now() - failingSince) / 1000)} s; the run goes on at version ${version}`);
+          failingSince = null;
+          lastUpdate = Date.now();
+        }
+        if (version >= o.aggregations) break;
+        await post();
+        const res = await blocking.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', k.updates(run), lastId) as [Buffer, [Buffer, Buffer[]][]][] | null;
+        const entries = res?.[0]?.[1] ?? [];
+        if (entries.length === 0) {
+          const failure = await r.get(k.fail(run));
+          if (failure) throw new Halt(new Error(`${fn}: a worker cannot serve run ${run.slice(0, 12)}: ${failure}`));
+          // The model key is the sentinel of the server's data: gone means a restart lost it (and the tasks).
+          if ((await r.exists(k.model(run))) === 0) throw new Error('the run\'s model is gone from the server (a restart without persistence?)');
+          const now = Date.now();
+          if (now - lastUpdate > timeout) throw new Halt(new Error(`${fn}: no update arrived for ${Math.round((now - lastUpdate) / 1000)} s (${inflight.size} tasks in flight); are workers running? 'descent worker --redis ${where}'`));
+          if (now - lastNotice > noticeMs) { lastNotice = now; log(`${fn}: waiting for ${inflight.size} clients (are workers running? 'descent worker --redis ${where}')`); }
+          continue;
+        }
+        lastUpdate = Date.now();
+        const ids: string[] = [];
+        for (const [eid, fields] of entries) {
+          lastId = eid.toString('latin1');
+          ids.push(lastId);
+          if (version >= o.aggregations) continue;
+          await take(lastId, fields);
+          while (buffered.length >= c && version < o.aggregations) await aggregateBuffer();
+          prune();
+          if (version < o.aggregations) await post();
+        }
+        await r.xdel(k.updates(run), ...ids);
+      } catch (e) {
+        if (e instanceof Halt) throw e.cause;
+        // A Redis failure (the server restarted or unreachable): reported once, retried until retryMs.
         const now = Date.now();
-        if (now - lastUpdate > timeout) throw new Error(`${fn}: no update arrived for ${Math.round((now - lastUpdate) / 1000)} s (${inflight.size} tasks in flight); are workers running? 'descent worker --redis ${where}'`);
-        if (now - lastNotice > noticeMs) { lastNotice = now; log(`${fn}: waiting for ${inflight.size} clients (are workers running? 'descent worker --redis ${where}')`); }
-        continue;
+        if (failingSince === null) {
+          failingSince = now;
+          stats.outages++;
+          log(`${fn}: Redis at ${where} failed (${(e as Error).message}); retrying for up to ${Math.round(retryMs / 1000)} s`);
+        } else if (now - failingSince > retryMs) {
+          throw new Error(`${fn}: Redis at ${where} has failed for ${Math.round((now - failingSince) / 1000)} s (last error: ${(e as Error).message}); `
+            + `the run stopped at version ${version}${o.checkpoint ? ' (resume it from its last checkpoint when Redis is back)' : ''}`, { cause: e });
+        }
+        await sleep(250);
       }
-      lastUpdate = Date.now();
-      const ids: string[] = [];
-      for (const [eid, fields] of entries) {
-        lastId = eid.toString('latin1');
-        ids.push(lastId);
-        if (version >= o.aggregations) continue;
-        await take(lastId, fields);
-        while (buffered.length >= c && version < o.aggregations) await aggregateBuffer();
-        prune();
-        if (version < o.aggregations) await post();
-      }
-      await r.xdel(k.updates(run), ...ids);
     }
   } finally {
     // Tasks still queued are withdrawn, and the model deleted: a worker that already holds one rejects it ("finished").
@@ -672,6 +767,8 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
       pipe.del(k.model(run), k.updates(run));
       await pipe.exec();
     } catch { /* Redis gone: the keys expire */ }
+    r.off('close', onClose);
+    blocking.off('close', onClose);
     r.disconnect();
     blocking.disconnect();
   }

@@ -11,4 +11,4 @@ export { startComputeThread, transferable } from './compute-thread.js';
 export type { ComputeThread, ComputeThreadOptions } from './compute-thread.js';
 export * from './federated-protocol.js';
 export { runFederatedAsync, runFederatedWorker } from './federated.js';
-export type { FederatedAggregate, FederatedAggregation, FederatedAsyncOptions, FederatedAsyncResult, FederatedAsyncStats, FederatedTrainer, FederatedTrainerFactory, FederatedUpdate, FederatedWorkerOptions, FederatedWorkerStats } from './federated.js';
+export type { FederatedAggregate, FederatedAggregation, FederatedAsyncOptions, FederatedAsyncResult, FederatedAsyncStats, FederatedCheckpoint, FederatedTrainer, FederatedTrainerFactory, FederatedUpdate, FederatedWorkerOptions, FederatedWorkerStats } from './federated.js';
