@@ -16,6 +16,8 @@
 // purpose has its own code ≥ 1, so two purposes can never meet whatever their indices
 // (see STREAM_PURPOSES and stream()).
 
+import { newHostArray } from './backend/host.js';
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -86,7 +88,7 @@ export function u01(word: number): number {
 /** Uniform numbers on (0, 1). */
 export function uniform(seed: number, n: number, offset = 0, stream = 0): Float32Array {
   checkSeed('uniform', seed, n, offset, stream);
-  const out = new Float32Array(n);
+  const out = newHostArray('float32', n) as Float32Array;
   blocks(seed, n, offset, stream, (g0, w) => {
     for (let j = 0; j < 4; j++) {
       const i = g0 + j - offset;
@@ -99,7 +101,7 @@ export function uniform(seed: number, n: number, offset = 0, stream = 0): Float3
 /** Standard normal numbers (Box–Muller, computed in float64, rounded to float32). */
 export function normal(seed: number, n: number, offset = 0, stream = 0): Float32Array {
   checkSeed('normal', seed, n, offset, stream);
-  const out = new Float32Array(n);
+  const out = newHostArray('float32', n) as Float32Array;
   const z = new Float64Array(4);
   blocks(seed, n, offset, stream, (g0, w) => {
     for (let p = 0; p < 4; p += 2) {
@@ -123,7 +125,7 @@ export function normal(seed: number, n: number, offset = 0, stream = 0): Float32
  */
 export function rademacher(seed: number, n: number, offset = 0, stream = 0): Float32Array {
   checkSeed('rademacher', seed, n, offset, stream);
-  const out = new Float32Array(n);
+  const out = newHostArray('float32', n) as Float32Array;
   if (n === 0) return out;
   // ±1 as float32 bit patterns: 0x3f800000 is 1, and the bit becomes the sign.
   const bits = new Uint32Array(out.buffer);

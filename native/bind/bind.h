@@ -12,6 +12,8 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value GetThreads(const Napi::CallbackInfo& info);
 Napi::Value SetIsa(const Napi::CallbackInfo& info);
+// memory.cc
+Napi::Value HugeBuffer(const Napi::CallbackInfo& info);
 // gemm.cc
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 // elementwise.cc

@@ -35,7 +35,6 @@ import type { SpectrumOptions } from './spectrum-options.js';
 import { PlotWorker, renderDensitySvg } from './spectrum-plot.js';
 import type { PlotInput } from './spectrum-plot.js';
 import { buildProblem, loadData, loadModel } from './spectrum-setup.js';
-import { distributedProblem } from './spectrum-distributed.js';
 import type { Problem } from './spectrum-setup.js';
 import { hostValues, StateDir, STATE_VERSION } from './spectrum-state.js';
 import type { JobState } from './spectrum-state.js';
@@ -121,7 +120,8 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
         const data = loadData(o.data, o.samples, o.shuffleSeed);
         const model = loadModel(o.model, o.activation, o.seed, backend);
         const p: Omit<Problem, 'loss'> = o.redis !== undefined && o.shards !== undefined
-          ? await distributedProblem({ ...o, redis: o.redis, shards: o.shards }, model, data, backend, log)
+          // Loaded only for --redis: the Redis client costs ~70 ms of module loading.
+          ? await (await import('./spectrum-distributed.js')).distributedProblem({ ...o, redis: o.redis, shards: o.shards }, model, data, backend, log)
           : buildProblem(model, data, o.matrix, o.layer, o.batchSize, backend);
         const loss = (await p.op.value.data())[0]!;
         return { ...p, loss };

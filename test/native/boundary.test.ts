@@ -47,6 +47,7 @@ const EXPORTS: Record<string, Export> = {
   getThreads: { params: [], valid: () => [] },
   setThreads: { params: [{ name: 'n', kind: 'threads' }], valid: () => [native.getThreads()] },
   setIsa: { params: [{ name: 'isa', kind: 'isa' }], valid: () => [BEST] },
+  hugeBuffer: { params: [{ name: 'bytes', kind: 'size' }], valid: () => [3 << 20] },
   sgemm: {
     params: [
       { name: 'a', kind: 'in' }, { name: 'aOffset', kind: 'offset' }, { name: 'strideA', kind: 'size' }, { name: 'transA', kind: 'bool' },

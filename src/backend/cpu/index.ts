@@ -7,7 +7,7 @@
 // `cpu`'s ops load the addon on first use; createCpuBackend() loads it up front, so a
 // missing build shows as a NativeLoadError when the backend is chosen.
 
-import { hostMemory } from '../host.js';
+import { hostMemory, setLargeAllocator } from '../host.js';
 import type { Backend, OpTable } from '../ops.js';
 import { elementwise } from './elementwise.js';
 import { gather } from './gather.js';
@@ -38,7 +38,9 @@ export const cpu: Backend = {
 
 /** The cpu backend, after loading the addon (throws NativeLoadError when it is not built). */
 export function createCpuBackend(): Backend {
-  loadNative();
+  const addon = loadNative();
+  // Large host arrays on huge pages (host.ts, LargeAllocator).
+  setLargeAllocator((bytes) => addon.hugeBuffer(bytes));
   return cpu;
 }
 

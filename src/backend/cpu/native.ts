@@ -34,6 +34,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   setIsa(isa: Isa): void;
+  /** A zero-filled ArrayBuffer of `bytes` on transparent huge pages (src/backend/host.ts), or null when mmap fails. */
+  hugeBuffer(bytes: number): ArrayBuffer | null;
   sgemm(
     a: Float32Array, aOffset: number, strideA: number, transA: boolean,
     b: Float32Array, bOffset: number, strideB: number, transB: boolean,
@@ -70,7 +72,7 @@ export interface NativeAddon {
 
 /** The names of every export, for tests that walk the whole boundary. */
 export const NATIVE_EXPORTS = [
-  'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'sgemm', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
+  'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'hugeBuffer', 'sgemm', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
   'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync', 'orthogonalize',
   'muteStderr', 'restoreStderr',
 ] as const satisfies readonly (keyof NativeAddon)[];
