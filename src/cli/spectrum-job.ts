@@ -13,7 +13,7 @@
 // schema of spectrum.json.
 
 import '../backends.js';
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, rmSync, statfsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend, useBackend } from '../backend/backend.js';
 import { prefetchGzip } from '../io/files.js';
@@ -56,6 +56,9 @@ const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON
 // a batch of hundreds of rows, and bigger blocks allocate bigger fresh buffers: on the
 // reference problem the trace phase took 0.22 s with blocks of 1–2, 0.27 s with 8, 0.36 s with 16.
 const TRACE_BLOCK = 2;
+
+/** How long the finished job waits for the plot worker before drawing density.svg itself. */
+const PLOT_WAIT_MS = 1000;
 
 export interface SpectrumReport {
   json: Record<string, unknown>;
@@ -256,9 +259,13 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     await timed('output', async () => {
       try {
         if (!drawn) throw new Error('no plot worker');
-        await drawn;
+        // The worker draws at the lowest priority (spectrum-plot.ts): on a machine busy with
+        // other work it may still be starved here, and then this thread draws instead.
+        await Promise.race([drawn, new Promise((_, fail) => setTimeout(() => fail(new Error('the plot worker is late')), PLOT_WAIT_MS))]);
         job.adoptFile('density.svg');
       } catch {
+        await plots?.close().catch(() => undefined);
+        rmSync(`${svgPath}.tmp-${process.pid}`, { force: true });
         job.writeFile('density.svg', await renderDensitySvg(plotInput(o, st, summary!)));
       }
     });
