@@ -71,7 +71,7 @@ import {
   checkFederatedTask, decodeModel, decodeUpdate, encodeModel, encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields, parseFederatedJob, parseFederatedTask,
 } from './federated-protocol.js';
 import type { FederatedJob, FederatedKeys, FederatedTask } from './federated-protocol.js';
-import { connectRedis, heartbeat, redactUrl, sleep } from './redis.js';
+import { connectRedis, heartbeat, outageClock, redactUrl, sleep } from './redis.js';
 import type { Redis, RedisOptions } from './redis.js';
 
 export type { FederatedTrainer, FederatedTrainerFactory } from './federated-thread.js';
@@ -702,19 +702,14 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     log(`${fn}: run ${run.slice(0, 12)} of job ${id.slice(0, 12)} on ${where}: ${M} ${job.population.kind} clients, buffer ${c}, ${K} in flight${cp ? `; resumed at version ${version} from run ${cp.run.slice(0, 12)}` : ''}`);
     if (version < o.aggregations) await post();
     let lastUpdate = Date.now(), lastNotice = Date.now();
-    let failingSince: number | null = null;
+    const outage = outageClock(fn, where, retryMs, log, () => stats.outages++);
     while (version < o.aggregations && !o.signal?.aborted) {
       try {
-        if (dropped || failingSince !== null) {
-          if (failingSince === null) {
-            failingSince = Date.now();
-            stats.outages++;
-            log(`${fn}: the connection to Redis at ${where} dropped; checking what the server kept`);
-          }
+        if (dropped || outage.down) {
+          if (dropped) outage.suspect(`${fn}: the connection to Redis at ${where} dropped; checking what the server kept`);
           dropped = false;
           await recover();
-          log(`${fn}: Redis at ${where} is back after ${Math.round((Date.now() - failingSince) / 1000)} s; the run goes on at version ${version}`);
-          failingSince = null;
+          log(`${fn}: Redis at ${where} is back after ${outage.back()} s; the run goes on at version ${version}`);
           lastUpdate = Date.now();
         }
         if (version >= o.aggregations) break;
@@ -746,15 +741,7 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
       } catch (e) {
         if (e instanceof Halt) throw e.cause;
         // A Redis failure (the server restarted or unreachable): reported once, retried until retryMs.
-        const now = Date.now();
-        if (failingSince === null) {
-          failingSince = now;
-          stats.outages++;
-          log(`${fn}: Redis at ${where} failed (${(e as Error).message}); retrying for up to ${Math.round(retryMs / 1000)} s`);
-        } else if (now - failingSince > retryMs) {
-          throw new Error(`${fn}: Redis at ${where} has failed for ${Math.round((now - failingSince) / 1000)} s (last error: ${(e as Error).message}); `
-            + `the run stopped at version ${version}${o.checkpoint ? ' (resume it from its last checkpoint when Redis is back)' : ''}`, { cause: e });
-        }
+        outage.failed(e, `the run stopped at version ${version}${o.checkpoint ? ' (resume it from its last checkpoint when Redis is back)' : ''}`);
         await sleep(250);
       }
     }

@@ -25,7 +25,7 @@ import { contiguous, transpose } from '../ops/views.js';
 import { Tensor } from '../tensor.js';
 import { blockVersion, decodePartial, digest, encodeBlock, jobId, keys, ProtocolError, PROTOCOL, taskFields, WIRE_DTYPE } from './protocol.js';
 import type { CurvatureJob, Keys, Partial } from './protocol.js';
-import { connectRedis, ensureGroup, redactUrl, sleep } from './redis.js';
+import { connectRedis, ensureGroup, outageClock, redactUrl, sleep } from './redis.js';
 import type { Redis, RedisOptions } from './redis.js';
 
 export interface DistributedOperatorOptions {
@@ -100,26 +100,18 @@ export function distributedOperator(o: DistributedOperatorOptions): DistributedO
 
   /** Runs one call to completion: the S partials of `version`, in shard order. */
   async function gather(op: 'apply' | 'value', version: string, b: number, block: Buffer | null): Promise<Partial[]> {
-    let failingSince: number | null = null;
+    const outage = outageClock(fn, where, retryMs, log, () => stats.outages++);
     let first = true;
     for (;;) {
       if (closed) throw new Error(`${fn}: the operator was closed`);
       try {
         const got = await attempt(op, version, b, block, first);
-        if (failingSince !== null) log(`${fn}: Redis at ${where} is back; the call was resumed`);
+        if (outage.back() !== null) log(`${fn}: Redis at ${where} is back; the call was resumed`);
         return got;
       } catch (e) {
         if (e instanceof ProtocolError) { first = false; continue; }
         if (e instanceof WorkerFailure) throw e;
-        const now = Date.now();
-        if (failingSince === null) {
-          failingSince = now;
-          stats.outages++;
-          log(`${fn}: Redis at ${where} failed (${(e as Error).message}); retrying for up to ${Math.round(retryMs / 1000)} s`);
-        } else if (now - failingSince > retryMs) {
-          throw new Error(`${fn}: Redis at ${where} has failed for ${Math.round((now - failingSince) / 1000)} s (last error: ${(e as Error).message}); `
-            + 'the job stopped at its last checkpoint: rerun the same command when Redis is back', { cause: e });
-        }
+        outage.failed(e, 'the job stopped at its last checkpoint: rerun the same command when Redis is back');
         first = false;
         await sleep(250);
       }

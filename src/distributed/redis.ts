@@ -67,3 +67,39 @@ export async function heartbeat(r: Redis, k: Pick<Keys, 'tasks' | 'group'>, cons
   const res = Number(await r.eval(HEARTBEAT, 1, k.tasks, k.group, consumer, id));
   return res === 1 ? 'held' : res === 0 ? 'lost' : 'gone';
 }
+
+/**
+ * Keeps the clock of a Redis outage for a caller that retries: `failed(e)` logs the first
+ * failure ("Redis at URL failed (...); retrying for up to N s") and counts it, and throws once
+ * Redis has failed for longer than `retryMs` without a break, with `stopped` saying what the
+ * caller's state is; `back()` ends the outage and returns its length in seconds (null if none).
+ */
+export function outageClock(fn: string, where: string, retryMs: number, log: (line: string) => void, counted: () => void) {
+  let since: number | null = null;
+  return {
+    get down(): boolean { return since !== null; },
+    failed(e: unknown, stopped: string): void {
+      const now = Date.now(), msg = (e as Error)?.message ?? String(e);
+      if (since === null) {
+        since = now;
+        counted();
+        log(`${fn}: Redis at ${where} failed (${msg}); retrying for up to ${Math.round(retryMs / 1000)} s`);
+      } else if (now - since > retryMs) {
+        throw new Error(`${fn}: Redis at ${where} has failed for ${Math.round((now - since) / 1000)} s (last error: ${msg}); ${stopped}`, { cause: e });
+      }
+    },
+    /** Starts an outage that no command reported (a dropped connection), with its own log line. */
+    suspect(line: string): void {
+      if (since !== null) return;
+      since = Date.now();
+      counted();
+      log(line);
+    },
+    back(): number | null {
+      if (since === null) return null;
+      const s = Math.round((Date.now() - since) / 1000);
+      since = null;
+      return s;
+    },
+  };
+}
