@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("hugeBuffer", Napi::Function::New(env, HugeBuffer, "hugeBuffer"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("sgemmSgd", Napi::Function::New(env, SgemmSgd, "sgemmSgd"));
   exports.Set("fill", Napi::Function::New(env, Fill, "fill"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));

@@ -16,6 +16,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info);
 Napi::Value HugeBuffer(const Napi::CallbackInfo& info);
 // gemm.cc
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
+Napi::Value SgemmSgd(const Napi::CallbackInfo& info);
 // elementwise.cc
 Napi::Value Fill(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);

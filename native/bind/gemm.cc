@@ -4,9 +4,22 @@
 // out[t] (m×n, row-major, t < batch) = act(op(A_t)·op(B_t) + bias), A_t at a[aOffset + t·strideA]
 // (m×k, or k×m when transA), B_t likewise (k×n, or n×k when transB); stride 0 shares one
 // matrix; bias null or n floats at biasOffset; act an ACT code. out may not overlap inputs.
+//
+//   sgemmSgd(a, aOffset, strideA, transA, b, bOffset, strideB, transB, w, wOffset, strideW,
+//            out, outOffset, batch, m, n, k, hyper[, next, nextOffset, strideNext, rows, z, zOffset])
+// For t < batch: G_t = op(A_t)·op(B_t) as sgemm computes it (m×n, never returned), then
+// out[t] (m·n floats at outOffset + t·m·n) = W_t (m·n floats at wOffset + t·strideW; stride 0
+// shares one) stepped by the SGD kernel of optimStep with G_t as its gradient and record
+// hyper[t·7 …] (OPTIM_HYPER.sgdStep). out may be w itself (same offset, strideW = m·n: in
+// place) or disjoint from it; it may not overlap a or b. Every record's clip must be 0 (a
+// clip needs the norm of the whole gradient) and its momentum 0 (no state buffer here).
+// With next (a Float32Array; null/undefined: none), also z[t] (rows×n at zOffset + t·rows·n)
+// = X_t·out[t] for X_t (rows×m) at nextOffset + t·strideNext, as sgemm computes it; z may not
+// overlap any other argument.
 #include "bind/args.h"
 #include "bind/bind.h"
 #include "gemm/gemm.h"
+#include "optim/step.h"
 
 namespace descent {
 namespace bind {
@@ -63,6 +76,100 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   g.bias = has_bias && n > 0 ? bias.as<const float>() + bias_off : nullptr;
   g.act = act;
   if (out_len > 0) guard(in, [&] { gemm::sgemm(g); });
+  return info.Env().Undefined();
+}
+
+Napi::Value SgemmSgd(const Napi::CallbackInfo& info) {
+  Args in(info, "sgemmSgd");
+  const Array a = in.typed(0, "a", Elem::f32);
+  const int64_t a_off = in.count(1, "aOffset");
+  const int64_t stride_a = in.count(2, "strideA");
+  const bool trans_a = in.boolean(3, "transA");
+  const Array b = in.typed(4, "b", Elem::f32);
+  const int64_t b_off = in.count(5, "bOffset");
+  const int64_t stride_b = in.count(6, "strideB");
+  const bool trans_b = in.boolean(7, "transB");
+  const Array w = in.typed(8, "w", Elem::f32);
+  const int64_t w_off = in.count(9, "wOffset");
+  const int64_t stride_w = in.count(10, "strideW");
+  const Array out = in.typed(11, "out", Elem::f32);
+  const int64_t out_off = in.count(12, "outOffset");
+  const int64_t batch = in.integer(13, "batch", 0, kMaxDim);
+  const int64_t m = in.integer(14, "m", 0, kMaxDim);
+  const int64_t n = in.integer(15, "n", 0, kMaxDim);
+  const int64_t k = in.integer(16, "k", 0, kMaxDim);
+  const Array hyper = in.typed(17, "hyper", Elem::f32);
+
+  const int64_t mk = mul(in, "m·k", m, k), kn = mul(in, "k·n", k, n), mn = mul(in, "m·n", m, n);
+  auto extent = [&](const char* what, int64_t stride, int64_t size) -> int64_t {
+    if (batch == 0 || size == 0) return 0;
+    return mul(in, what, batch - 1, stride) + size;
+  };
+  const int64_t ext_a = extent("strideA", stride_a, mk), ext_b = extent("strideB", stride_b, kn);
+  const int64_t ext_w = extent("strideW", stride_w, mn), out_len = mul(in, "batch·m·n", batch, mn);
+  const int K = optim::record_length(optim::Op::sgd);
+  in.need_view(a, "aOffset", a_off, ext_a);
+  in.need_view(b, "bOffset", b_off, ext_b);
+  in.need_view(w, "wOffset", w_off, ext_w);
+  in.need_view(out, "outOffset", out_off, out_len);
+  in.need(hyper, mul(in, "batch·7", batch, K));
+  const float* h = hyper.as<const float>();
+  for (int64_t t = 0; t < batch; t++) {
+    if (h[t * K] != 0.0f) {
+      in.range_error("hyper", "records without clipping (clip = 0)", "clip " + std::to_string(h[t * K]) + " in record " + std::to_string(t));
+    }
+    if (h[t * K + 4] != 0.0f) {
+      in.range_error("hyper", "records without momentum (momentum = 0)", "momentum " + std::to_string(h[t * K + 4]) + " in record " + std::to_string(t));
+    }
+  }
+  Array next, z;
+  const bool has_next = in.optional_f32(18, "next", next);
+  int64_t next_off = 0, stride_next = 0, rows = 0, z_off = 0, ext_next = 0, z_len = 0;
+  if (has_next) {
+    next_off = in.count(19, "nextOffset");
+    stride_next = in.count(20, "strideNext");
+    rows = in.integer(21, "rows", 0, kMaxDim);
+    z = in.typed(22, "z", Elem::f32);
+    z_off = in.count(23, "zOffset");
+    ext_next = extent("strideNext", stride_next, mul(in, "rows·m", rows, m));
+    z_len = mul(in, "batch·rows·n", batch, mul(in, "rows·n", rows, n));
+    in.need_view(next, "nextOffset", next_off, ext_next);
+    in.need_view(z, "zOffset", z_off, z_len);
+    in.disjoint(z, z_off, z_len, out, out_off, out_len);
+    in.disjoint(z, z_off, z_len, w, w_off, ext_w);
+    in.disjoint(z, z_off, z_len, a, a_off, ext_a);
+    in.disjoint(z, z_off, z_len, b, b_off, ext_b);
+    in.disjoint(z, z_off, z_len, next, next_off, ext_next);
+    in.disjoint(z, z_off, z_len, hyper, 0, batch * K);
+    in.disjoint(out, out_off, out_len, next, next_off, ext_next);
+  }
+  const bool in_place = w.data == out.data && w_off == out_off && (stride_w == mn || batch <= 1);
+  if (!in_place) in.disjoint(out, out_off, out_len, w, w_off, ext_w);
+  in.disjoint(out, out_off, out_len, a, a_off, ext_a);
+  in.disjoint(out, out_off, out_len, b, b_off, ext_b);
+  in.disjoint(out, out_off, out_len, hyper, 0, batch * K);
+
+  gemm::Args g;
+  g.batch = batch;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a.as<const float>() + (ext_a ? a_off : 0);
+  g.b = b.as<const float>() + (ext_b ? b_off : 0);
+  g.stride_a = stride_a;
+  g.stride_b = stride_b;
+  g.trans_a = trans_a;
+  g.trans_b = trans_b;
+  gemm::NextProduct np;
+  if (has_next && z_len > 0) {
+    np.a = next.as<const float>() + next_off;
+    np.stride_a = stride_next;
+    np.rows = rows;
+    np.c = z.as<float>() + z_off;
+  }
+  if (out_len > 0 || np.rows > 0) {
+    guard(in, [&] { gemm::sgemm_sgd(g, w.as<const float>() + w_off, stride_w, out.as<float>() + out_off, h, &np); });
+  }
   return info.Env().Undefined();
 }
 

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <thread>
 
+#include "optim/step.h"
 #include "runtime/aligned_buffer.h"
 #include "runtime/dispatch.h"
 #include "runtime/thread_pool.h"
@@ -347,31 +348,36 @@ void solve(const Kernels& K, Problem P, int threads, bool serial) {
   }
 }
 
+// Product t of a batched call as a Problem writing C at c.
+Problem problem_of(const Args& g, int64_t t, float* c) {
+  Problem P;
+  P.m = g.m;
+  P.n = g.n;
+  P.k = g.k;
+  const float* a = g.a + t * g.stride_a;
+  const float* b = g.b + t * g.stride_b;
+  P.a = g.trans_a ? View{a, 1, g.m} : View{a, g.k, 1};
+  P.b = g.trans_b ? View{b, 1, g.k} : View{b, g.n, 1};
+  P.c = c;
+  P.rs_c = g.n;
+  P.cs_c = 1;
+  P.mirrored = false;
+  P.c0 = P.c;
+  P.ldc = g.n;
+  P.bias = g.bias;
+  P.act = g.act;
+  P.epilogue = g.bias != nullptr || g.act != kNone;
+  return P;
+}
+
+thread_local AlignedBuffer<float> tl_grad;
+
 }  // namespace
 
 void sgemm(const Args& g) {
   const Kernels& K = dispatch().gemm;
   const int threads = ThreadPool::get().threads();
-  auto problem = [&](int64_t t) {
-    Problem P;
-    P.m = g.m;
-    P.n = g.n;
-    P.k = g.k;
-    const float* a = g.a + t * g.stride_a;
-    const float* b = g.b + t * g.stride_b;
-    P.a = g.trans_a ? View{a, 1, g.m} : View{a, g.k, 1};
-    P.b = g.trans_b ? View{b, 1, g.k} : View{b, g.n, 1};
-    P.c = g.c + t * g.m * g.n;
-    P.rs_c = g.n;
-    P.cs_c = 1;
-    P.mirrored = false;
-    P.c0 = P.c;
-    P.ldc = g.n;
-    P.bias = g.bias;
-    P.act = g.act;
-    P.epilogue = g.bias != nullptr || g.act != kNone;
-    return P;
-  };
+  auto problem = [&](int64_t t) { return problem_of(g, t, g.c + t * g.m * g.n); };
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
   if (g.batch >= threads && threads > 1 && g.batch > 1) {
     // One product per task; when the batch does not divide among the threads and the
@@ -386,6 +392,56 @@ void sgemm(const Args& g) {
     ThreadPool::get().run(g.batch, [&](int64_t t) { solve(K, problem(t), 1, true); });
   } else {
     for (int64_t t = 0; t < g.batch; t++) solve(K, problem(t), threads, false);
+  }
+}
+
+void sgemm_sgd(const Args& g, const float* w, int64_t stride_w, float* out, const float* hyper, const NextProduct* next) {
+  const Kernels& K = dispatch().gemm;
+  const auto step = optim::active_kernels().step[int(optim::Op::sgd)];
+  const int K_len = optim::record_length(optim::Op::sgd);
+  ThreadPool& pool = ThreadPool::get();
+  const int threads = pool.threads();
+  const int64_t mn = g.m * g.n;
+  Args plain = g;
+  plain.bias = nullptr;
+  plain.act = kNone;
+  // The next product as the batched sgemm call x·W it stands for (A rows×m, B = out m×n).
+  Args fwd;
+  const bool has_next = next && next->a && next->rows > 0;
+  if (has_next) {
+    fwd.batch = g.batch;
+    fwd.m = next->rows;
+    fwd.n = g.n;
+    fwd.k = g.m;
+    fwd.a = next->a;
+    fwd.stride_a = next->stride_a;
+    fwd.b = out;
+    fwd.stride_b = mn;
+  }
+  // Replica t: its gradient into this thread's buffer by the path sgemm takes for it (the
+  // summation order per element does not depend on the thread count, see packed_shared), then
+  // the optimizer's segment kernel over the replica's m·n weights.
+  if (mn == 0 && !has_next) return;
+  auto replica = [&](int64_t t, int th, bool serial) {
+    if (has_next && mn == 0) return solve(K, problem_of(fwd, t, next->c + t * next->rows * g.n), th, serial);
+    float* grad = tl_grad.get(size_t(mn));
+    solve(K, problem_of(plain, t, grad), th, serial);
+    float* o = out + t * mn;
+    const float* src = w + t * stride_w;
+    if (o != src) std::memcpy(o, src, size_t(mn) * sizeof(float));
+    optim::Segment s{};
+    s.h = hyper + t * K_len;
+    s.s = 1.0f;
+    s.n = mn;
+    s.p = o;
+    s.g = grad;
+    step(s);
+    if (has_next) solve(K, problem_of(fwd, t, next->c + t * next->rows * g.n), th, serial);
+  };
+  if (threads > 1 && g.batch >= threads) {
+    pool.run(g.batch, [&](int64_t t) { replica(t, 1, true); });
+  } else {
+    for (int64_t t = 0; t < g.batch; t++) replica(t, threads, false);
   }
 }
 

@@ -69,6 +69,31 @@ struct Args {
 /** Computes Args (c gets batch·m·n floats, row-major) with the current ISA's kernels and the thread pool. */
 void sgemm(const Args& args);
 
+/**
+ * The SGD step of a weight matrix fused with its gradient product: for b < batch,
+ *   G_b = op(A[b])·op(B[b])   (m×n: sgemm's product bit for bit; args.bias/act ignored),
+ *   out[b] := w[b] (skipped when they are the same memory), then out[b] ← the optimizer's
+ *   stateless SGD segment kernel (optim::Op::sgd, clip scale 1) on (out[b], G_b) with the
+ *   record hyper + b·7 (optim/step.h).
+ * G_b lives in a per-thread buffer of m·n floats (in L2 for a 784×128 layer) and is never
+ * written to memory the caller sees: the update reads the weights once and writes them once
+ * instead of writing G, reading it back and reading and writing the weights again.
+ * w[b] is at w + b·stride_w (stride 0: one start matrix for every replica); out[b] at
+ * out + b·m·n. The caller checks that no record asks for clipping or momentum.
+ *
+ * With `next` (a non-null next->a), each replica's stepped weights are also multiplied right
+ * away, while they are still in cache: next->c[b] (rows×n) := next->a[b]·out[b], where
+ * next->a[b] (rows×m, row-major) is at next->a + b·next->stride_a; sgemm's product bit for bit
+ * (the next local step's forward product of a layer, x·W).
+ */
+struct NextProduct {
+  const float* a = nullptr;
+  int64_t stride_a = 0, rows = 0;
+  float* c = nullptr;
+};
+void sgemm_sgd(const Args& args, const float* w, int64_t stride_w, float* out, const float* hyper,
+               const NextProduct* next = nullptr);
+
 /** Runs fma_burst(iters) on `threads` threads of the pool at once; returns the total flops. */
 double fma_peak_run(int64_t iters, int threads);
 

@@ -57,6 +57,22 @@ const EXPORTS: Record<string, Export> = {
     ],
     valid: () => [f32(31), 1, 15, false, f32(20), 0, 0, true, f32(24), 2, 3, 4, 5, f32(6), 2, 1],
   },
+  // Two replicas of a 3×4 weight matrix stepped by A_t·B_tᵀ (k = 5), then z_t = X_t·W_t (2 rows).
+  sgemmSgd: {
+    params: [
+      { name: 'a', kind: 'in' }, { name: 'aOffset', kind: 'offset' }, { name: 'strideA', kind: 'size' }, { name: 'transA', kind: 'bool' },
+      { name: 'b', kind: 'in' }, { name: 'bOffset', kind: 'offset' }, { name: 'strideB', kind: 'size' }, { name: 'transB', kind: 'bool' },
+      { name: 'w', kind: 'in' }, { name: 'wOffset', kind: 'offset' }, { name: 'strideW', kind: 'size' },
+      { name: 'out', kind: 'out', overlaps: 0 }, { name: 'outOffset', kind: 'offset' },
+      { name: 'batch', kind: 'size' }, { name: 'm', kind: 'size' }, { name: 'n', kind: 'size' }, { name: 'k', kind: 'size' }, { name: 'hyper', kind: 'in' },
+      { name: 'next', kind: 'bias' }, { name: 'nextOffset', kind: 'offset' }, { name: 'strideNext', kind: 'size' }, { name: 'rows', kind: 'size' },
+      { name: 'z', kind: 'out', overlaps: 18 }, { name: 'zOffset', kind: 'offset' },
+    ],
+    valid: () => [
+      f32(31), 1, 15, false, f32(20), 0, 0, true, f32(25), 1, 12, f32(24), 0, 2, 3, 4, 5,
+      new Float32Array([0, 0.1, 0, 1, 0, 0, 0, 0, 0.2, 0, 1, 0, 0, 0]), f32(13), 1, 6, 2, f32(16), 0,
+    ],
+  },
   fill: { params: [{ name: 'out', kind: 'out', anyLength: true }, { name: 'value', kind: 'number' }], valid: () => [f32(5), 2] },
   unary: {
     params: [{ name: 'op', kind: 'code', codes: 22 }, { name: 'x', kind: 'in' }, { name: 'xOffset', kind: 'offset' }, { name: 'out', kind: 'out', overlaps: 1 }, { name: 'size', kind: 'size' }],

@@ -19,6 +19,8 @@ import { orth } from './orth.js';
 import { reduce } from './reduce.js';
 
 export { loadNative, NativeLoadError, candidatePaths } from './load.js';
+export { matmulSgdStep, uninitializedF32 } from './fused.js';
+export type { MatmulSgdArgs } from './fused.js';
 export type { CpuInfo, EigResult, Isa, NativeAddon } from './native.js';
 
 export const cpuOps: OpTable = {

@@ -42,6 +42,19 @@ export interface NativeAddon {
     out: Float32Array, batch: number, m: number, n: number, k: number,
     bias: Float32Array | null, biasOffset: number, act: number,
   ): void;
+  /**
+   * For t < batch: out[t] = W_t stepped by optimStep's SGD kernel with the gradient op(A_t)·op(B_t)
+   * (computed as sgemm computes it, never stored) and record hyper[t·7 …]; W_t at wOffset + t·strideW
+   * (0: one shared start), out[t] at outOffset + t·m·n (out may be w itself, in place). With `next`,
+   * also z[t] (rows×n at zOffset + t·rows·n) = X_t·out[t], X_t (rows×m) at nextOffset + t·strideNext.
+   */
+  sgemmSgd(
+    a: Float32Array, aOffset: number, strideA: number, transA: boolean,
+    b: Float32Array, bOffset: number, strideB: number, transB: boolean,
+    w: Float32Array, wOffset: number, strideW: number, out: Float32Array, outOffset: number,
+    batch: number, m: number, n: number, k: number, hyper: Float32Array,
+    next?: Float32Array | null, nextOffset?: number, strideNext?: number, rows?: number, z?: Float32Array, zOffset?: number,
+  ): void;
   fill(out: Float32Array, value: number): void;
   unary(op: number, x: Float32Array, xOffset: number, out: Float32Array, size: number): void;
   binary(op: number, a: Float32Array, aOffset: number, aStrides: Ints, b: Float32Array, bOffset: number, bStrides: Ints, out: Float32Array, shape: Ints): void;
@@ -72,7 +85,7 @@ export interface NativeAddon {
 
 /** The names of every export, for tests that walk the whole boundary. */
 export const NATIVE_EXPORTS = [
-  'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'hugeBuffer', 'sgemm', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
+  'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'hugeBuffer', 'sgemm', 'sgemmSgd', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
   'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync', 'orthogonalize',
   'muteStderr', 'restoreStderr',
 ] as const satisfies readonly (keyof NativeAddon)[];
