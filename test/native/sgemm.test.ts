@@ -89,6 +89,9 @@ const SHAPES: [number, number, number][] = [
   [155, 59, 530], [43, 91, 9],
   // The AVX-512 KC boundary: k = 1000 is one slice, 1001 two of 501.
   [13, 33, 1000], [29, 65, 1001],
+  // B read in place up to m = 3·MR (AVX-512: 42; AVX2: 18; ref: 12), packed past it; with k
+  // over one KC slice too.
+  [42, 200, 50], [43, 200, 50], [18, 70, 40], [19, 70, 40], [41, 100, 1001],
 ];
 
 for (const isa of ISAS) {
