@@ -4,9 +4,11 @@
 //   population  descent, the N clients as one arena [N, P]: the start model broadcast on the
 //               backend, each local step's N·32 minibatch rows gathered on the backend from the
 //               data set uploaded once (in the warm-up round, as the peer loads its data before
-//               timing), one batched forward/backward and one fused SGD step per local step, and
-//               the mean of the end models reduced on the backend (MlpClients.reduce with N tasks,
-//               what runRounds does): only P values come back;
+//               timing), one batched forward/backward and fused SGD steps per local step (on the
+//               cpu backend the first layer's W̄1 = xᵀ·z̄1, its SGD step and the next step's x·W1
+//               are one native call, sgemmSgd, and the first step reads the shared start W1 with
+//               stride 0), and the mean of the end models reduced on the backend
+//               (MlpClients.reduce with N tasks, what runRounds does): only P values come back;
 //   one-by-one  descent, the same clients stepped one after another (N train calls of 1 task),
 //               their end models summed on the host;
 //   torch       PyTorch (Debian's python3-torch, /usr/bin/python3), a Python loop over clients as
