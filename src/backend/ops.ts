@@ -148,6 +148,35 @@ export function checkOptimArgs(op: OptimOp, a: OptimArgs): void {
   }
 }
 
+/**
+ * A fused SGD step whose gradient is a batched product (the optional op `sgdProductStep`):
+ * out[t] ← SGD(W_t, op(A_t)·op(B_t)) with the records `hyper` [batch, 7] (SGD without
+ * momentum or clipping), the bits of `matmul` then `sgdStep`, without writing the gradient.
+ */
+export interface SgdProductArgs {
+  /** op(A_t) = A_t [m, k], or A_tᵀ of a [k, m] matrix when transA; A_t at a.offset + t·strideA. */
+  a: Contig;
+  strideA: number;
+  transA: boolean;
+  /** op(B_t) = B_t [k, n], or B_tᵀ of an [n, k] matrix when transB. */
+  b: Contig;
+  strideB: number;
+  transB: boolean;
+  /** The weights W_t [m, n] at w.offset + t·strideW (0: one start matrix for every replica). */
+  w: Contig;
+  strideW: number;
+  /** The stepped weights [batch, m, n]; may be `w` itself (strideW = m·n) for an in-place step. */
+  out: Contig;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** The SGD records [batch, 7] (OPTIM_HYPER.sgdStep) without clipping or momentum. */
+  hyper: Float32Array | Float64Array;
+  /** Also next.out[t] [rows, n] = X_t·out[t] for X_t [rows, m] at next.a.offset + t·next.strideA (the bits of `matmul`). */
+  next?: { a: Contig; strideA: number; rows: number; out: Contig };
+}
+
 export interface OpSignatures {
   /** A new storage of `size` elements, each `value`. */
   fill(size: number, value: number, dtype: DType): Storage;
@@ -196,11 +225,13 @@ export interface OpSignatures {
   egStep(a: OptimArgs): void;
   /** Optimistic (mirror) descent, Euclidean or entropic per group; state [x̂]. */
   optimisticStep(a: OptimArgs): void;
+  /** Optional (cpu; float32): see SgdProductArgs. Callers fall back to matmul + sgdStep where it is absent. */
+  sgdProductStep?(a: SgdProductArgs): void;
 }
 
 export type OpName = keyof OpSignatures;
 export type OpImpl<K extends OpName> = OpSignatures[K];
-export type OpTable = { [K in OpName]: OpImpl<K> };
+export type OpTable = { [K in keyof OpSignatures]: OpSignatures[K] };
 
 /** Typed arrays by dtype. */
 export type HostArray = Float32Array | Float64Array | Int32Array;

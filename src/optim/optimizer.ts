@@ -512,6 +512,32 @@ export abstract class Optimizer {
     for (const h of this.hooks) h(runs);
   }
 
+  /**
+   * Whether a step needs no gradient norms (no clipping, no norm-based rule): what a fused op
+   * that computes the gradient itself (stepWith) requires.
+   */
+  protected get normFree(): boolean {
+    return !this.needsNorms && this.clip.every((c) => c === 0);
+  }
+
+  /**
+   * Steps every replica through `launch`, given the step's records, in place of the step op
+   * (a fused op that computes the gradient itself), with step()'s bookkeeping: step counters,
+   * post-step work and hooks. Only when `normFree`.
+   */
+  protected stepWith(fn: string, launch: (hyper: Float32Array | Float64Array) => void): void {
+    if (this.disposed) throw new DescentError(`${fn}: the optimizer was disposed`);
+    if (!this.normFree) throw new RangeError(`${fn}: expected a step without clipping or gradient norms`);
+    const R = this.replicas;
+    const next = this.replicaT.map((t) => t + 1);
+    launch(this.records(next, 0, R));
+    this.replicaT.set(next);
+    this.t += 1;
+    const runs = [[0, R] as const];
+    this.afterStep(runs);
+    for (const h of this.hooks) h(runs);
+  }
+
   /** The state to save: metadata (JSON) and the state tensors (views, not copies). */
   stateDict(): OptimizerState {
     const tensors: Record<string, Tensor> = {};

@@ -11,8 +11,10 @@ import { RMSPROP_VARIANT } from '../backend/ops.js';
 import { rangeError, typeError } from '../errors.js';
 import { add, div, mul, neg, relu } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { reshape, slice } from '../ops/views.js';
-import { contiguousCopy, Tensor, tidy } from '../tensor.js';
+import { zeros } from '../ops/creation.js';
+import { matmul } from '../ops/matmul.js';
+import { broadcastTo, contiguous, reshape, slice, transpose } from '../ops/views.js';
+import { contiguousCopy, keep, Tensor, tidy } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 import type { HyperDef, HyperValue, OptimizerOptions } from './optimizer.js';
 
@@ -107,6 +109,57 @@ export class SGD extends Optimizer {
         }
       }
     }
+  }
+
+  /**
+   * One step whose gradient is a product per replica: the parameters [R, m·n] read as matrices
+   * W_r [m, n] step by G_r = A_rᵀ·B_r for A [R, k, m] and B [R, k, n] — the bits of
+   * `step(reshape(matmul(transpose(A), B), [R, m·n]))`. With `from` ([m, n] or [1, m, n]) every
+   * replica steps from that one matrix instead of its parameters' values (not read then). With
+   * `next` X [R, rows, m] it returns X_r·W_r of the stepped weights (the bits of
+   * `matmul(X, reshape(params, [R, m, n]))`), else null. Where the backend has the fused op
+   * (cpu, float32) and the step is plain (one group, no momentum, no clipping) this is one launch
+   * that never writes G and computes the next product while the weights are in cache; elsewhere
+   * the separate ops.
+   * @example
+   * const W1 = new SGD(w1, { lr: 0.05 });                  // w1 [R, 784·128]
+   * const xw = W1.stepProduct(x, dz, { next: xNext });     // x [R, 32, 784], dz [R, 32, 128]
+   */
+  stepProduct(a: Tensor, b: Tensor, o: { from?: Tensor; next?: Tensor } = {}): Tensor | null {
+    const fn = 'SGD.stepProduct';
+    const R = this.replicas;
+    for (const [name, x] of [['a', a], ['b', b], ['o.from', o.from], ['o.next', o.next]] as const) {
+      if (x !== undefined && !(x instanceof Tensor)) throw typeError(fn, name, 'a Tensor', x);
+    }
+    if (a.rank !== 3 || a.shape[0] !== R) throw rangeError(fn, 'a', `a tensor [${R}, k, m]`, `[${a.shape.join(', ')}]`);
+    const k = a.shape[1]!, m = a.shape[2]!;
+    if (b.rank !== 3 || b.shape[0] !== R || b.shape[1] !== k) throw rangeError(fn, 'b', `a tensor [${R}, ${k}, n]`, `[${b.shape.join(', ')}]`);
+    const n = b.shape[2]!;
+    if (m * n !== this.size) throw rangeError(fn, 'b', `a last dimension n with m·n = ${this.size} (the parameters' size; m = ${m} from 'a')`, `[${b.shape.join(', ')}]`);
+    if (o.from && o.from.size !== m * n) throw rangeError(fn, 'o.from', `a tensor of ${m}·${n} values`, `[${o.from.shape.join(', ')}]`);
+    const nx = o.next;
+    if (nx && (nx.rank !== 3 || nx.shape[0] !== R || nx.shape[2] !== m)) throw rangeError(fn, 'o.next', `a tensor [${R}, rows, ${m}]`, `[${nx.shape.join(', ')}]`);
+    const ops = this.backend.ops;
+    const all = [a, b, this.params, ...(o.from ? [o.from] : []), ...(nx ? [nx] : [])];
+    if (ops.sgdProductStep && this.groups === 1 && this.state.length === 0 && this.normFree
+      && all.every((t) => t.dtype === 'float32' && t.backend === this.backend)) {
+      return tidy(() => {
+        const ac = contiguous(a), bc = contiguous(b), from = o.from ? contiguous(o.from) : null;
+        const rows = nx?.shape[1] ?? 0;
+        const out = nx ? zeros([R, rows, n], { backend: this.backend }) : null;
+        const xc = nx ? contiguous(nx) : null;
+        this.stepWith(fn, (hyper) => ops.sgdProductStep!({
+          a: ac.contig, strideA: k * m, transA: true, b: bc.contig, strideB: k * n, transB: false,
+          w: (from ?? this.params).contig, strideW: from ? 0 : m * n, out: this.params.contig,
+          batch: R, m, n, k, hyper,
+          ...(out && xc ? { next: { a: xc.contig, strideA: rows * m, rows, out: out.contig } } : {}),
+        }));
+        return out ? keep(out) : null;
+      });
+    }
+    if (o.from) tidy(() => this.backend.ops.copyInto(contiguous(broadcastTo(reshape(o.from!, [1, m * n]), [R, m * n])).strided, this.params.strided));
+    tidy(() => this.step(reshape(matmul(transpose(a), b), [R, m * n])));
+    return nx ? matmul(nx, reshape(this.params, [R, m, n])) : null;
   }
 
   protected fields(h: (n: string) => number, t: number, f: number): number[] {

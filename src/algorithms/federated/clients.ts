@@ -6,10 +6,9 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, transpose, valueAndGrad,
+  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, transpose, valueAndGrad, zeros,
 } from '../../engine.js';
 import type { Activation, BackendName, ClassificationData } from '../../engine.js';
-import { matmulSgdStep, uninitializedF32 } from '../../backend/cpu/index.js';
 import { argError, checkInteger, checkNumber, philoxNormals, philoxWords } from './host.js';
 import type { ClientTrainer, LocalTask } from './server.js';
 
@@ -264,13 +263,12 @@ export class MlpClients implements ClientTrainer {
     const n1 = model.sizes[1]!, Z = B * n1, sizeW = F * n1, sizeH = P - sizeW - n1;
     const head = (this.head ??= new MLP(model.sizes.slice(1), { activation: model.activation }));
     const act = ACTIVATION_FN[model.activation];
-    // On the cpu backend the first layer's product W̄1 = xᵀ·z̄1 and its SGD step run as one native
-    // call per local step (matmulSgdStep: the bits of the matmul and SGD.step below, without
-    // writing W̄1), and with a shared start model the first step reads W1 from the one uploaded
-    // copy (stride 0) and writes the S stepped copies, so the [S, n0·n1] broadcast is never made.
-    const fused = dev.x.backend.name === 'cpu';
-    const sharedW1 = fused && start.device !== undefined && S > 1 ? reshape(slice(start.device, [0, 0], [1, sizeW]), [1, F, n1]) : undefined;
-    const w1 = sharedW1 ? Tensor.fromStorage(dev.x.backend, uninitializedF32(S * sizeW), [S, sizeW]) : startPiece(start, at, S, 0, sizeW, backend);
+    // The first layer steps by SGD.stepProduct (W̄1 = xᵀ·z̄1 and the step as one launch on the
+    // cpu backend, the gradient never written; the bits of matmul then SGD.step), and with a
+    // shared start model its first step reads W1 from the one uploaded copy (stride 0), so the
+    // [S, n0·n1] broadcast is never made.
+    const sharedW1 = start.device !== undefined && S > 1 ? reshape(slice(start.device, [0, 0], [1, sizeW]), [F, n1]) : undefined;
+    const w1 = sharedW1 ? zeros([S, sizeW], { backend: dev.x.backend }) : startPiece(start, at, S, 0, sizeW, backend);
     const b1 = startPiece(start, at, S, sizeW, n1, backend);
     const rest = startPiece(start, at, S, sizeW + n1, sizeH, backend);
     const opts = [new SGD(w1, { lr }), new SGD(b1, { lr }), new SGD(rest, { lr })] as const;
@@ -279,35 +277,23 @@ export class MlpClients implements ClientTrainer {
       const h = act(reshape(slice(q, [0, 0], [S, Z]), [S, B, n1]));
       return lossOf(head.apply(slice(q, [0, Z], [S, sizeH]), h), y);
     });
-    // On the fused path step s also gathers step s + 1's minibatch and returns x·W1 of the
-    // stepped weights (the next step's first product), computed while they are in cache.
+    // Step s also gathers step s + 1's minibatch and returns x·W1 of the stepped weights (the
+    // next step's first product), computed while they are in cache.
     let ahead: { x: Tensor; y: Tensor; xw: Tensor } | undefined;
     for (let s = 0; s < I; s++) {
       const prev = ahead;
       ahead = tidy(() => {
         const { x, y } = prev ?? batch(s);
-        const W1 = s === 0 && sharedW1 ? sharedW1 : reshape(w1, [S, F, n1]);
+        const W1 = s === 0 && sharedW1 ? reshape(sharedW1, [1, F, n1]) : reshape(w1, [S, F, n1]);
         // MLP.apply's first layer, then the rest of the network on the traced q.
         const z1 = add(prev?.xw ?? matmul(x, W1), reshape(b1, [S, 1, n1]));
         const { grad } = vg(concat([reshape(z1, [S, Z]), rest], 1), y);
         const dz = reshape(slice(grad, [0, 0], [S, Z]), [S, B, n1]);
-        let next: typeof ahead;
-        if (fused) {
-          const nb = s + 1 < I ? batch(s + 1) : undefined;
-          const xw = nb ? Tensor.fromStorage(dev.x.backend, uninitializedF32(S * B * n1), [S, B, n1]) : undefined;
-          matmulSgdStep({
-            a: x.contig, strideA: B * F, transA: true, b: contiguous(dz).contig, strideB: B * n1, transB: false,
-            w: W1.contig, strideW: W1 === sharedW1 ? 0 : sizeW, out: w1.contig,
-            batch: S, m: F, n: n1, k: B, hyper: opts[0].records(s + 1) as Float32Array,
-            next: nb && xw ? { a: nb.x.contig, strideA: B * F, rows: B, out: xw.contig } : undefined,
-          });
-          if (nb && xw) next = { x: keep(nb.x), y: keep(nb.y), xw: keep(xw) };
-        } else {
-          opts[0].step(reshape(matmul(transpose(x), dz), [S, sizeW]));
-        }
+        const nb = s + 1 < I ? batch(s + 1) : undefined;
+        const xw = opts[0].stepProduct(x, dz, { ...(s === 0 && sharedW1 ? { from: sharedW1 } : {}), ...(nb ? { next: nb.x } : {}) });
         opts[1].step(reshape(sum(dz, [1], true), [S, n1]));
         opts[2].step(contiguous(slice(grad, [0, Z], [S, sizeH])));
-        return next;
+        return nb && xw ? { x: keep(nb.x), y: keep(nb.y), xw: keep(xw) } : undefined;
       });
       if (prev) for (const t of [prev.x, prev.y, prev.xw]) t.dispose();
     }

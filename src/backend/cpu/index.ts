@@ -8,6 +8,7 @@
 // missing build shows as a NativeLoadError when the backend is chosen.
 
 import { hostMemory, setLargeAllocator } from '../host.js';
+import { matmulSgdStep } from './fused.js';
 import type { Backend, OpTable } from '../ops.js';
 import { elementwise } from './elementwise.js';
 import { gather } from './gather.js';
@@ -19,8 +20,6 @@ import { orth } from './orth.js';
 import { reduce } from './reduce.js';
 
 export { loadNative, NativeLoadError, candidatePaths } from './load.js';
-export { matmulSgdStep, uninitializedF32 } from './fused.js';
-export type { MatmulSgdArgs } from './fused.js';
 export type { CpuInfo, EigResult, Isa, NativeAddon } from './native.js';
 
 export const cpuOps: OpTable = {
@@ -30,6 +29,7 @@ export const cpuOps: OpTable = {
   ...gather,
   ...optim,
   ...orth,
+  sgdProductStep: matmulSgdStep,
 };
 
 export const cpu: Backend = {
