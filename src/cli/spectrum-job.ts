@@ -261,7 +261,12 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
         if (!drawn) throw new Error('no plot worker');
         // The worker draws at the lowest priority (spectrum-plot.ts): on a machine busy with
         // other work it may still be starved here, and then this thread draws instead.
-        await Promise.race([drawn, new Promise((_, fail) => setTimeout(() => fail(new Error('the plot worker is late')), PLOT_WAIT_MS))]);
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([drawn, new Promise((_, fail) => { timer = setTimeout(() => fail(new Error('the plot worker is late')), PLOT_WAIT_MS); })]);
+        } finally {
+          clearTimeout(timer);
+        }
         job.adoptFile('density.svg');
       } catch {
         await plots?.close().catch(() => undefined);

@@ -70,17 +70,18 @@ export function renderDensitySvg(p: PlotInput): Promise<string> {
   return renderSvg(densitySpec(p));
 }
 
-// The worker runs at the lowest priority: on Linux a thread's nice value is its own
-// (setpriority(PRIO_PROCESS, 0) is the calling thread), so the plot takes the cycles the job
-// leaves idle instead of slowing its products on a small machine (2 cores: the trace phase
-// took 0.47–0.52 s beside a normal-priority plot thread and 0.19–0.23 s without one).
+// The worker loads vega at normal priority (during the job's set-up, mostly single-threaded)
+// and draws at the lowest: on Linux a thread's nice value is its own (setpriority(PRIO_PROCESS,
+// 0) is the calling thread), so the drawing takes the cycles the job leaves idle instead of
+// slowing its products on a small machine (2 cores: the trace phase took 0.47–0.52 s beside a
+// normal-priority drawing and 0.19–0.23 s without one).
 const WORKER = `
-try { require('node:os').setPriority(0, 19); } catch {}
 const { parentPort, workerData } = require('node:worker_threads');
 const { renameSync, writeFileSync } = require('node:fs');
 const vega = require(workerData.vega), vegaLite = require(workerData.vegaLite);
 const render = ${RENDER_SOURCE};
 parentPort.on('message', async (m) => {
+  try { require('node:os').setPriority(0, 19); } catch {}
   try {
     const svg = await render(vega, vegaLite, m.spec);
     writeFileSync(m.tmp, svg);
