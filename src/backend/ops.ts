@@ -202,7 +202,8 @@ export interface OpSignatures {
   /**
    * Lanczos reorthogonalisation (owner: src/linalg/): two classical Gram–Schmidt passes of
    * w [n] against Q [rows, n] (both contiguous, float32 or float64, same dtype):
-   * h1 = Q w, w1 = w − Qᵀh1, h2 = Q w1, w2 = w1 − Qᵀh2. Returns [w2 (n values), h1 + h2 (rows values)].
+   * h1 = Q w, w1 = w − Qᵀh1, h2 = Q w1, w2 = w1 − Qᵀh2. Returns [w2 (n values), h1 + h2 (rows values)]
+   * as the first n + rows values of a storage that may be longer (cpu: reused across steps).
    */
   orthogonalize(q: Contig, rows: number, n: number, w: Contig): Storage;
 

@@ -1,7 +1,7 @@
 // cpu Lanczos reorthogonalisation: the fused native kernel (native/linalg/orth.cc) for
 // float32, the reference otherwise.
 
-import { host, HostStorage, newHostArray } from '../host.js';
+import { host, HostStorage, takeF32 } from '../host.js';
 import type { Contig, OpSignatures, Storage } from '../ops.js';
 import { referenceOps } from '../reference/index.js';
 import { f32 } from './elementwise.js';
@@ -10,8 +10,10 @@ import { loadNative } from './load.js';
 export const orth: Pick<OpSignatures, 'orthogonalize'> = {
   orthogonalize(q: Contig, rows: number, n: number, w: Contig): Storage {
     if (!f32(q.s) || !f32(w.s)) return referenceOps.orthogonalize(q, rows, n, w);
-    // n + rows differs every Lanczos step, so the pool never has one: new memory on huge pages.
-    const out = newHostArray('float32', n + rows) as Float32Array;
+    // The result fills the first n + rows values of a buffer whose length grows in steps of 64
+    // rows, so that consecutive Lanczos steps reuse one pooled buffer: new memory costs ~3 ms a
+    // MB to touch on some machines (a Firecracker guest: docs/BENCHMARKS.md, issue 17).
+    const out = takeF32(n + Math.ceil(rows / 64) * 64, false);
     loadNative().orthogonalize(host(q.s).data as Float32Array, q.offset, rows, n, host(w.s).data as Float32Array, w.offset, out);
     return new HostStorage(out);
   },
