@@ -102,7 +102,9 @@ rtest(title('a shard load and a product longer than the visibility timeout: not 
   const k = keys('long');
   let stats: WorkerStats[] = [];
   try {
-    // Each task's owners and idle time seen from another connection, through the load and the product.
+    // Each task's owners and idle time seen from another connection, through the load and the
+    // product. The group first: the watcher's first XPENDING may come before a worker made it.
+    await ensureGroup(r, k);
     let maxIdle = 0, polls = 0;
     const owners = new Map<string, Set<string>>();
     let watching = true;
