@@ -24,56 +24,86 @@
 namespace descent {
 namespace bind {
 
+namespace {
+
+// Arguments 0–7 of both exports: the operands A and B of a batched product, and (from the four
+// sizes at `at`) the product's sizes and the extents of A and B in their arrays (0 when empty),
+// checked against the arrays.
+struct Product {
+  Array a, b;
+  int64_t a_off, stride_a, b_off, stride_b;
+  bool trans_a, trans_b;
+  int64_t batch, m, n, k, mn, ext_a, ext_b;
+
+  // The extent of `batch` matrices of `size` values `stride` apart (0 when there are none).
+  int64_t extent(const Args& in, const char* what, int64_t stride, int64_t size) const {
+    if (batch == 0 || size == 0) return 0;
+    return mul(in, what, batch - 1, stride) + size;
+  }
+
+  // gemm::Args for the product (C left to the caller).
+  gemm::Args gemm() const {
+    gemm::Args g;
+    g.batch = batch;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.as<const float>() + (ext_a ? a_off : 0);
+    g.b = b.as<const float>() + (ext_b ? b_off : 0);
+    g.stride_a = stride_a;
+    g.stride_b = stride_b;
+    g.trans_a = trans_a;
+    g.trans_b = trans_b;
+    return g;
+  }
+};
+
+Product read_product(const Args& in, int at) {
+  Product p;
+  p.a = in.typed(0, "a", Elem::f32);
+  p.a_off = in.count(1, "aOffset");
+  p.stride_a = in.count(2, "strideA");
+  p.trans_a = in.boolean(3, "transA");
+  p.b = in.typed(4, "b", Elem::f32);
+  p.b_off = in.count(5, "bOffset");
+  p.stride_b = in.count(6, "strideB");
+  p.trans_b = in.boolean(7, "transB");
+  p.batch = in.integer(at, "batch", 0, kMaxDim);
+  p.m = in.integer(at + 1, "m", 0, kMaxDim);
+  p.n = in.integer(at + 2, "n", 0, kMaxDim);
+  p.k = in.integer(at + 3, "k", 0, kMaxDim);
+  const int64_t mk = mul(in, "m·k", p.m, p.k), kn = mul(in, "k·n", p.k, p.n);
+  p.mn = mul(in, "m·n", p.m, p.n);
+  p.ext_a = p.extent(in, "strideA", p.stride_a, mk);
+  p.ext_b = p.extent(in, "strideB", p.stride_b, kn);
+  return p;
+}
+
+}  // namespace
+
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   Args in(info, "sgemm");
-  const Array a = in.typed(0, "a", Elem::f32);
-  const int64_t a_off = in.count(1, "aOffset");
-  const int64_t stride_a = in.count(2, "strideA");
-  const bool trans_a = in.boolean(3, "transA");
-  const Array b = in.typed(4, "b", Elem::f32);
-  const int64_t b_off = in.count(5, "bOffset");
-  const int64_t stride_b = in.count(6, "strideB");
-  const bool trans_b = in.boolean(7, "transB");
   const Array out = in.typed(8, "out", Elem::f32);
-  const int64_t batch = in.integer(9, "batch", 0, kMaxDim);
-  const int64_t m = in.integer(10, "m", 0, kMaxDim);
-  const int64_t n = in.integer(11, "n", 0, kMaxDim);
-  const int64_t k = in.integer(12, "k", 0, kMaxDim);
+  const Product p = read_product(in, 9);
   Array bias;
   const bool has_bias = in.optional_f32(13, "bias", bias);
   const int64_t bias_off = in.count(14, "biasOffset");
   const int act = in.code(15, "act", gemm::kActCount, "an ACT code");
 
-  const int64_t mk = mul(in, "m·k", m, k), kn = mul(in, "k·n", k, n), mn = mul(in, "m·n", m, n);
-  auto extent = [&](const char* what, int64_t stride, int64_t size) -> int64_t {
-    if (batch == 0 || size == 0) return 0;
-    return mul(in, what, batch - 1, stride) + size;
-  };
-  const int64_t ext_a = extent("strideA", stride_a, mk), ext_b = extent("strideB", stride_b, kn);
-  const int64_t out_len = mul(in, "batch·m·n", batch, mn);
-  in.need_view(a, "aOffset", a_off, ext_a);
-  in.need_view(b, "bOffset", b_off, ext_b);
+  const int64_t out_len = mul(in, "batch·m·n", p.batch, p.mn);
+  in.need_view(p.a, "aOffset", p.a_off, p.ext_a);
+  in.need_view(p.b, "bOffset", p.b_off, p.ext_b);
   in.need(out, out_len);
   if (has_bias) {
-    in.need_view(bias, "biasOffset", bias_off, n);
-    in.disjoint(out, 0, out_len, bias, bias_off, n);
+    in.need_view(bias, "biasOffset", bias_off, p.n);
+    in.disjoint(out, 0, out_len, bias, bias_off, p.n);
   }
-  in.disjoint(out, 0, out_len, a, a_off, ext_a);
-  in.disjoint(out, 0, out_len, b, b_off, ext_b);
+  in.disjoint(out, 0, out_len, p.a, p.a_off, p.ext_a);
+  in.disjoint(out, 0, out_len, p.b, p.b_off, p.ext_b);
 
-  gemm::Args g;
-  g.batch = batch;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a.as<const float>() + (ext_a ? a_off : 0);
-  g.b = b.as<const float>() + (ext_b ? b_off : 0);
+  gemm::Args g = p.gemm();
   g.c = out.as<float>();
-  g.stride_a = stride_a;
-  g.stride_b = stride_b;
-  g.trans_a = trans_a;
-  g.trans_b = trans_b;
-  g.bias = has_bias && n > 0 ? bias.as<const float>() + bias_off : nullptr;
+  g.bias = has_bias && p.n > 0 ? bias.as<const float>() + bias_off : nullptr;
   g.act = act;
   if (out_len > 0) guard(in, [&] { gemm::sgemm(g); });
   return info.Env().Undefined();
@@ -81,32 +111,17 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 
 Napi::Value SgemmSgd(const Napi::CallbackInfo& info) {
   Args in(info, "sgemmSgd");
-  const Array a = in.typed(0, "a", Elem::f32);
-  const int64_t a_off = in.count(1, "aOffset");
-  const int64_t stride_a = in.count(2, "strideA");
-  const bool trans_a = in.boolean(3, "transA");
-  const Array b = in.typed(4, "b", Elem::f32);
-  const int64_t b_off = in.count(5, "bOffset");
-  const int64_t stride_b = in.count(6, "strideB");
-  const bool trans_b = in.boolean(7, "transB");
   const Array w = in.typed(8, "w", Elem::f32);
   const int64_t w_off = in.count(9, "wOffset");
   const int64_t stride_w = in.count(10, "strideW");
   const Array out = in.typed(11, "out", Elem::f32);
   const int64_t out_off = in.count(12, "outOffset");
-  const int64_t batch = in.integer(13, "batch", 0, kMaxDim);
-  const int64_t m = in.integer(14, "m", 0, kMaxDim);
-  const int64_t n = in.integer(15, "n", 0, kMaxDim);
-  const int64_t k = in.integer(16, "k", 0, kMaxDim);
+  const Product p = read_product(in, 13);
   const Array hyper = in.typed(17, "hyper", Elem::f32);
-
-  const int64_t mk = mul(in, "m·k", m, k), kn = mul(in, "k·n", k, n), mn = mul(in, "m·n", m, n);
-  auto extent = [&](const char* what, int64_t stride, int64_t size) -> int64_t {
-    if (batch == 0 || size == 0) return 0;
-    return mul(in, what, batch - 1, stride) + size;
-  };
-  const int64_t ext_a = extent("strideA", stride_a, mk), ext_b = extent("strideB", stride_b, kn);
-  const int64_t ext_w = extent("strideW", stride_w, mn), out_len = mul(in, "batch·m·n", batch, mn);
+  const Array &a = p.a, &b = p.b;
+  const int64_t a_off = p.a_off, b_off = p.b_off, ext_a = p.ext_a, ext_b = p.ext_b;
+  const int64_t batch = p.batch, m = p.m, n = p.n, mn = p.mn;
+  const int64_t ext_w = p.extent(in, "strideW", stride_w, mn), out_len = mul(in, "batch·m·n", batch, mn);
   const int K = optim::record_length(optim::Op::sgd);
   in.need_view(a, "aOffset", a_off, ext_a);
   in.need_view(b, "bOffset", b_off, ext_b);
@@ -131,7 +146,7 @@ Napi::Value SgemmSgd(const Napi::CallbackInfo& info) {
     rows = in.integer(21, "rows", 0, kMaxDim);
     z = in.typed(22, "z", Elem::f32);
     z_off = in.count(23, "zOffset");
-    ext_next = extent("strideNext", stride_next, mul(in, "rows·m", rows, m));
+    ext_next = p.extent(in, "strideNext", stride_next, mul(in, "rows·m", rows, m));
     z_len = mul(in, "batch·rows·n", batch, mul(in, "rows·n", rows, n));
     in.need_view(next, "nextOffset", next_off, ext_next);
     in.need_view(z, "zOffset", z_off, z_len);
@@ -149,17 +164,7 @@ Napi::Value SgemmSgd(const Napi::CallbackInfo& info) {
   in.disjoint(out, out_off, out_len, b, b_off, ext_b);
   in.disjoint(out, out_off, out_len, hyper, 0, batch * K);
 
-  gemm::Args g;
-  g.batch = batch;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a.as<const float>() + (ext_a ? a_off : 0);
-  g.b = b.as<const float>() + (ext_b ? b_off : 0);
-  g.stride_a = stride_a;
-  g.stride_b = stride_b;
-  g.trans_a = trans_a;
-  g.trans_b = trans_b;
+  const gemm::Args g = p.gemm();
   gemm::NextProduct np;
   if (has_next && z_len > 0) {
     np.a = next.as<const float>() + next_off;
