@@ -6,7 +6,7 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, transpose, valueAndGrad, zeros,
+  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, valueAndGrad, zeros,
 } from '../../engine.js';
 import type { Activation, BackendName, ClassificationData } from '../../engine.js';
 import { argError, checkInteger, checkNumber, philoxNormals, philoxWords } from './host.js';
