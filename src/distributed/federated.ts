@@ -71,21 +71,13 @@ import {
   checkFederatedTask, decodeModel, decodeUpdate, encodeModel, encodeUpdate, FED_PROTOCOL, federatedJobId, federatedKeys, federatedTaskFields, parseFederatedJob, parseFederatedTask,
 } from './federated-protocol.js';
 import type { FederatedJob, FederatedKeys, FederatedTask } from './federated-protocol.js';
-import { connectRedis, heartbeat, outageClock, redactUrl, sleep } from './redis.js';
+import { connectRedis, ensureGroup, heartbeat, outageClock, redactUrl, sleep } from './redis.js';
 import type { Redis, RedisOptions } from './redis.js';
 
 export type { FederatedTrainer, FederatedTrainerFactory } from './federated-thread.js';
 
 /** The aggregation x ← x + η_g Σ d_i (x_i − x^{ρ_i}) (the algorithm layer's `federatedAggregate`). */
 export type FederatedAggregate = (x: Float64Array, parts: readonly { end: ArrayLike<number>; start?: ArrayLike<number>; weight: number }[], lrG: number) => Float64Array;
-
-async function ensureGroup(r: Redis, k: FederatedKeys): Promise<void> {
-  try {
-    await r.xgroup('CREATE', k.tasks, k.group, '0', 'MKSTREAM');
-  } catch (e) {
-    if (!String((e as Error).message).includes('BUSYGROUP')) throw e;
-  }
-}
 
 /** An error that ends the aggregator's run as it is (its cause), never taken for a Redis outage. */
 class Halt extends Error {
@@ -560,13 +552,16 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     await r.set(k.model(run), blob, 'PX', ttl);
     stats.bytesOut += blob.length;
   };
+  /** Adds client `client`'s task `round` to the task stream in `pipe`. */
+  const addTask = (pipe: ReturnType<Redis['pipeline']>, client: number, round: number) =>
+    pipe.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...federatedTaskFields({ proto: FED_PROTOCOL, kind: job.population.kind, job: id, run, client, round, size: P, dtype: job.dtype }));
   const post = async () => {
     const pipe = r.pipeline();
     const posted: number[] = [];
     while (inflight.size + posted.length < K && idle.length > 0) {
       const client = idle.shift()!;
       posted.push(client);
-      pipe.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...federatedTaskFields({ proto: FED_PROTOCOL, kind: job.population.kind, job: id, run, client, round: rounds[client]!, size: P, dtype: job.dtype }));
+      addTask(pipe, client, rounds[client]!);
     }
     if (posted.length === 0) return;
     try {
@@ -683,7 +678,7 @@ export async function runFederatedAsync(o: FederatedAsyncOptions): Promise<Feder
     for (const [client, t] of inflight) if ((await r.xrange(k.tasks, t.entry, t.entry)).length === 0) lost.push(client);
     if (lost.length === 0) return;
     const pipe = r.pipeline();
-    for (const client of lost) pipe.xadd(k.tasks, 'MAXLEN', '~', '100000', '*', ...federatedTaskFields({ proto: FED_PROTOCOL, kind: job.population.kind, job: id, run, client, round: inflight.get(client)!.round, size: P, dtype: job.dtype }));
+    for (const client of lost) addTask(pipe, client, inflight.get(client)!.round);
     const res = await pipe.exec();
     if (!res) throw new Error('the pipeline was not executed');
     for (const [err] of res) if (err) throw err;

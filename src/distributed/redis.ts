@@ -34,8 +34,8 @@ export function connectRedis(url: string, name: string, extra: RedisOptions = {}
   return r;
 }
 
-/** Creates the task stream's consumer group if it is missing (after a Redis restart without persistence, too). */
-export async function ensureGroup(r: Redis, k: Keys): Promise<void> {
+/** Creates a task stream's consumer group (the curvature or the federated one) if it is missing (after a Redis restart without persistence, too). */
+export async function ensureGroup(r: Redis, k: Pick<Keys, 'tasks' | 'group'>): Promise<void> {
   try {
     await r.xgroup('CREATE', k.tasks, k.group, '0', 'MKSTREAM');
   } catch (e) {

@@ -507,6 +507,11 @@ export abstract class Optimizer {
       }
       for (let r = a; r < e; r++) this.replicaT[r] = next[r]!;
     }
+    this.stepped(runs);
+  }
+
+  /** After a step of the replicas in `runs` (their counters already advanced): the step count, post-step work and hooks. */
+  private stepped(runs: readonly (readonly [number, number])[]): void {
     this.t += 1;
     this.afterStep(runs);
     for (const h of this.hooks) h(runs);
@@ -532,10 +537,7 @@ export abstract class Optimizer {
     const next = this.replicaT.map((t) => t + 1);
     launch(this.records(next, 0, R));
     this.replicaT.set(next);
-    this.t += 1;
-    const runs = [[0, R] as const];
-    this.afterStep(runs);
-    for (const h of this.hooks) h(runs);
+    this.stepped([[0, R]]);
   }
 
   /** The state to save: metadata (JSON) and the state tensors (views, not copies). */
