@@ -49,6 +49,29 @@ struct View {
   int64_t rs, cs;
 };
 
+// Called with rows [i0, i1) of C once they are final (see RowsDone in solve). The callback
+// then reads `read` and writes `write` at the same rows (ld floats apart, C's columns): the
+// macro-kernel prefetches each tile's lines of them while it computes the tile, so that the
+// callback finds them in cache instead of waiting on memory (write may be null or read).
+struct RowsDone {
+  void (*fn)(void* ctx, int64_t i0, int64_t i1);
+  void* ctx;
+  const float* read = nullptr;
+  float* write = nullptr;
+  int64_t ld = 0;
+};
+
+// Prefetches the mr×nr tile at (i, j) of a rows_done operand into L2.
+inline void prefetch_tile(const RowsDone& r, int64_t i, int64_t j, int mr, int nr) {
+  for (int a = 0; a < mr; a++) {
+    const int64_t at = (i + a) * r.ld + j;
+    for (int b = 0; b < nr; b += 16) {
+      if (r.read) _mm_prefetch(reinterpret_cast<const char*>(r.read + at + b), _MM_HINT_T1);
+      if (r.write) _m_prefetchw(r.write + at + b);
+    }
+  }
+}
+
 struct Problem {
   int64_t m, n, k;
   View a, b;
@@ -61,6 +84,9 @@ struct Problem {
   const float* bias;
   int act;
   bool epilogue;
+  // Told of each MC block of rows as soon as it is final, by the paths that can say so
+  // (packed_serial, not mirrored); solve reports whether it was.
+  const RowsDone* rows_done = nullptr;
 };
 
 Problem mirror(const Problem& p) {
@@ -117,6 +143,7 @@ void macro(const Kernels& K, const Problem& P, const Blocking& bl, const float* 
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int mr = int(imin(MR, mc - ir));
       float* c = P.c + (ic + ir) * P.rs_c + (jc + jr) * P.cs_c;
+      if (last && P.rows_done) prefetch_tile(*P.rows_done, ic + ir, jc + jr, mr, nr);
       K.ukr(kc, apack + ir * kc, bp, ldb, c, P.rs_c, P.cs_c, mr, nr, !first);
       if (last) epilogue(K, P, ic + ir, jc + jr, mr, nr);
     }
@@ -151,6 +178,7 @@ void packed_serial(const Kernels& K, const Problem& P, const Blocking& bl) {
         const int64_t mc = imin(bl.mc, P.m - ic);
         K.pack_a(mc, kc, P.a.p + ic * P.a.rs + pc * P.a.cs, P.a.rs, P.a.cs, apack);
         macro(K, P, bl, apack, bpack, bedge, ic, mc, jc, nc, pc, kc, 0, nc);
+        if (P.rows_done && pc + kc >= P.k && jc + nc >= P.n) P.rows_done->fn(P.rows_done->ctx, ic, ic + mc);
       }
     }
   }
@@ -322,33 +350,38 @@ void dot_path(const Kernels& K, const Problem& P, int threads, bool serial) {
 
 // ---------------------------------------------------------------- one product
 
-void solve(const Kernels& K, Problem P, int threads, bool serial) {
-  if (P.m == 0 || P.n == 0) return;
+// The product P. With P.rows_done set, the rows of C are reported as they become final
+// (packed_serial, not mirrored: true) or not at all (false: the caller reports all of them).
+bool solve(const Kernels& K, Problem P, int threads, bool serial) {
+  if (P.m == 0 || P.n == 0) return false;
   if (P.k == 0) {
     for (int64_t i = 0; i < P.m; i++) {
       for (int64_t j = 0; j < P.n; j++) P.c[i * P.rs_c + j * P.cs_c] = 0.0f;
     }
     epilogue(K, P, 0, 0, P.m, P.n);
-    return;
+    return false;
   }
   const double flops = 2.0 * double(P.m) * double(P.n) * double(P.k);
   if (serial) threads = 1;
   threads = int(imax(1, imin(threads, int64_t(flops / kFlopsPerThread))));
   if (K.dot) {
-    if (P.n <= K.dot_max_n && P.a.cs == 1 && P.n <= P.m) return dot_path(K, P, threads, serial);
-    if (P.m <= K.dot_max_n && P.b.rs == 1 && P.m < P.n) return dot_path(K, mirror(P), threads, serial);
+    if (P.n <= K.dot_max_n && P.a.cs == 1 && P.n <= P.m) return dot_path(K, P, threads, serial), false;
+    if (P.m <= K.dot_max_n && P.b.rs == 1 && P.m < P.n) return dot_path(K, mirror(P), threads, serial), false;
   }
   // Make B the large operand when one side is thin, so that it can be read in place.
   if (P.n <= 2 * K.mr && P.m > P.n && P.a.rs == 1) P = mirror(P);
   const Blocking bl = blocking(K, P, threads);
   if (threads == 1) {
+    if (P.mirrored) P.rows_done = nullptr;
     packed_serial(K, P, bl);
+    return P.rows_done != nullptr;
   } else if (!bl.b_direct && P.n <= bl.nc && ceil_div(P.k, bl.kc) <= kMaxSlices && P.k * P.n <= kSharedMaxFloats &&
              ceil_div(P.m, bl.mc) >= 2 * threads) {
     packed_shared(K, P, bl, threads);
   } else {
     packed_parallel(K, P, bl, threads);
   }
+  return false;
 }
 
 // Product t of a batched call as a Problem writing C at c.
@@ -422,23 +455,40 @@ void sgemm_sgd(const Args& g, const float* w, int64_t stride_w, float* out, cons
     fwd.stride_b = mn;
   }
   // Replica t: its gradient into this thread's buffer by the path sgemm takes for it (the
-  // summation order per element does not depend on the thread count, see packed_shared), then
-  // the optimizer's segment kernel over the replica's m·n weights.
+  // summation order per element does not depend on the thread count, see packed_shared), and
+  // the optimizer's segment kernel on each block of rows of the weights as soon as that block
+  // of the gradient is final (on the serial packed path, an MC block at a time while it is in
+  // cache; otherwise all rows at the end). The kernel is elementwise, so the blocks change no bit.
   if (mn == 0 && !has_next) return;
   auto replica = [&](int64_t t, int th, bool serial) {
-    if (has_next && mn == 0) return solve(K, problem_of(fwd, t, next->c + t * next->rows * g.n), th, serial);
-    float* grad = tl_grad.get(size_t(mn));
-    solve(K, problem_of(plain, t, grad), th, serial);
-    float* o = out + t * mn;
-    const float* src = w + t * stride_w;
-    if (o != src) std::memcpy(o, src, size_t(mn) * sizeof(float));
-    optim::Segment s{};
-    s.h = hyper + t * K_len;
-    s.s = 1.0f;
-    s.n = mn;
-    s.p = o;
-    s.g = grad;
-    step(s);
+    if (has_next && mn == 0) return (void)solve(K, problem_of(fwd, t, next->c + t * next->rows * g.n), th, serial);
+    struct Rows {
+      float* grad;
+      float* o;
+      const float* src;
+      const float* h;
+      int64_t n;
+      decltype(step) kernel;
+    } rows{tl_grad.get(size_t(mn)), out + t * mn, w + t * stride_w, hyper + t * K_len, g.n, step};
+    RowsDone done{[](void* ctx, int64_t i0, int64_t i1) {
+                          const Rows& r = *static_cast<const Rows*>(ctx);
+                          const int64_t at = i0 * r.n, len = (i1 - i0) * r.n;
+                          if (r.o != r.src) std::memcpy(r.o + at, r.src + at, size_t(len) * sizeof(float));
+                          optim::Segment s{};
+                          s.h = r.h;
+                          s.s = 1.0f;
+                          s.n = len;
+                          s.p = r.o + at;
+                          s.g = r.grad + at;
+                          r.kernel(s);
+                        },
+                        &rows};
+    done.read = nullptr;
+    done.write = rows.o;
+    done.ld = g.n;
+    Problem P = problem_of(plain, t, rows.grad);
+    P.rows_done = &done;
+    if (!solve(K, P, th, serial)) done.fn(&rows, 0, g.m);
     if (has_next) solve(K, problem_of(fwd, t, next->c + t * next->rows * g.n), th, serial);
   };
   if (threads > 1 && g.batch >= threads) {

@@ -32,6 +32,9 @@ const CASES: Case[] = [
   { batch: 1, m: 1, n: 1, k: 1, rows: 1 },
   { batch: 2, m: 4, n: 3, k: 0, shared: true, rows: 2 },
   { batch: 2, m: 784, n: 128, k: 32, transA: true, shared: true, rows: 32 }, // the federated first layer
+  // Several MC row blocks stepped as each is final, in place; then with several KC slices.
+  { batch: 3, m: 400, n: 70, k: 20, transA: true, inPlace: true, rows: 2 },
+  { batch: 2, m: 200, n: 40, k: 900, inPlace: true },
 ];
 
 const label = (c: Case) => Object.entries(c).map(([k, v]) => `${k}=${v}`).join(' ');
