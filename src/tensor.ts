@@ -152,10 +152,18 @@ function nest(flat: number[], shape: Shape): unknown {
   return Array.from({ length: d! }, (_, i) => nest(flat.slice(i * step, (i + 1) * step), rest));
 }
 
+/**
+ * A new storage of `size` elements on `b` with arbitrary contents (the backend's `alloc`, or
+ * zeros where it has none): for outputs that are overwritten completely.
+ */
+export function allocStorage(b: Backend, size: number, dtype: DType): Storage {
+  return b.ops.alloc ? b.ops.alloc(size, dtype) : b.ops.fill(size, 0, dtype);
+}
+
 /** A contiguous copy of any view (no autodiff record: callers record if needed). */
 export function contiguousCopy(t: Tensor): Tensor {
   const b = t.backend;
-  const out = Tensor.fromStorage(b, b.ops.fill(t.size, 0, t.dtype), t.shape);
+  const out = Tensor.fromStorage(b, allocStorage(b, t.size, t.dtype), t.shape);
   b.ops.copyInto(t.strided, out.strided);
   return out;
 }

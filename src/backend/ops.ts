@@ -180,6 +180,12 @@ export interface SgdProductArgs {
 export interface OpSignatures {
   /** A new storage of `size` elements, each `value`. */
   fill(size: number, value: number, dtype: DType): Storage;
+  /**
+   * A new storage of `size` elements whose contents are arbitrary: for outputs that the caller
+   * overwrites completely (a copy, a concatenation), so that the memory is not filled first.
+   * Optional: without it, `allocStorage` fills with zeros.
+   */
+  alloc?(size: number, dtype: DType): Storage;
   /** Writes the strided view `src` into the strided view `dst` (same shape). */
   copyInto(src: Strided, dst: Strided): void;
   /** Casts `size` contiguous elements to `dtype` (float→int truncates toward zero). */

@@ -8,7 +8,7 @@ import { backendSync } from '../backend/backend.js';
 import * as random from '../random.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { allocStorage, Tensor } from '../tensor.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -75,6 +75,18 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   if (typeof value !== 'number') throw typeError('full', 'value', 'a number', value);
   const b = backendSync(opts.backend);
   return Tensor.fromStorage(b, b.ops.fill(sizeOf(dims), value, opts.dtype ?? 'float32'), dims);
+}
+
+/**
+ * A tensor of `shape` whose elements are arbitrary (torch.empty): memory that the caller
+ * overwrites completely before reading, without the cost of filling it first. On the cpu and
+ * webgpu backends it may hold a freed tensor's values; elsewhere zeros.
+ */
+export function empty(shape: Shape, opts: CreateOptions = {}): Tensor {
+  const dims = checkShape('empty', 'shape', shape);
+  if (opts.dtype !== undefined) checkDType('empty', 'opts.dtype', opts.dtype);
+  const b = backendSync(opts.backend);
+  return Tensor.fromStorage(b, allocStorage(b, sizeOf(dims), opts.dtype ?? 'float32'), dims);
 }
 
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {

@@ -5,7 +5,7 @@ import { ShapeError, typeError } from '../errors.js';
 import { record } from '../trace.js';
 import { broadcastShapes, checkShape, fmt, normAxis, sizeOf, stridesFor } from '../shape.js';
 import type { Shape } from '../shape.js';
-import { contiguousCopy, Tensor } from '../tensor.js';
+import { allocStorage, contiguousCopy, Tensor } from '../tensor.js';
 import { checkTensor, commonBackend } from './util.js';
 
 /** A contiguous tensor with the same elements (the input itself when already contiguous). */
@@ -156,7 +156,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   }
   const shape = first.shape.slice();
   shape[a] = xs.reduce((s, x) => s + x.shape[a]!, 0);
-  const out = Tensor.fromStorage(b, b.ops.fill(sizeOf(shape), 0, first.dtype), shape);
+  const out = Tensor.fromStorage(b, allocStorage(b, sizeOf(shape), first.dtype), shape);
   let at = 0;
   for (const x of xs) {
     const dst = out.strided;

@@ -13,12 +13,17 @@ const MAX_RANK = 8;
 
 export const f32 = (s: Storage): boolean => s.dtype === 'float32';
 
-export const elementwise: Pick<OpSignatures, 'fill' | 'copyInto' | 'cast' | 'unary' | 'binary' | 'where'> = {
+export const elementwise: Pick<OpSignatures, 'fill' | 'alloc' | 'copyInto' | 'cast' | 'unary' | 'binary' | 'where'> = {
   fill(size: number, value: number, dtype: DType): Storage {
     if (dtype !== 'float32') return referenceOps.fill(size, value, dtype);
     const out = takeF32(size, true);
     if (value !== 0 || Object.is(value, -0)) loadNative().fill(out, value);
     return new HostStorage(out);
+  },
+
+  alloc(size: number, dtype: DType): Storage {
+    // Pooled float32 arrays come back as they were left; other dtypes are small and fresh.
+    return dtype === 'float32' ? new HostStorage(takeF32(size, false)) : referenceOps.fill(size, 0, dtype);
   },
 
   copyInto(src: Strided, dst: Strided): void {

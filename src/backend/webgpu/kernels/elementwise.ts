@@ -26,7 +26,7 @@ function stridedWords(size: number, offsets: readonly number[], shape: readonly 
   return w;
 }
 
-export function elementwise(ctx: WebGPUContext): Pick<OpSignatures, 'fill' | 'copyInto' | 'cast' | 'unary' | 'binary' | 'where'> {
+export function elementwise(ctx: WebGPUContext): Pick<OpSignatures, 'fill' | 'alloc' | 'copyInto' | 'cast' | 'unary' | 'binary' | 'where'> {
   const file = 'elementwise.wgsl';
 
   /** Dispatches a strided kernel over `shape` for views `views`, writing `out` contiguously (binary, where). */
@@ -58,6 +58,10 @@ export function elementwise(ctx: WebGPUContext): Pick<OpSignatures, 'fill' | 'co
       const bits = dtype === 'int32' ? value | 0 : f32bits(value);
       if (size > 0) ctx.run(file, 'fill', { WG }, [out], [size, bits >>> 0], ctx.groups1d(size, WG));
       return out;
+    },
+
+    alloc(size: number, dtype: DType): Storage {
+      return ctx.alloc('alloc', dtype, size);
     },
 
     copyInto(src: Strided, dst: Strided): void {
