@@ -8,10 +8,11 @@
 // weight decay λ (`decoupledWeightDecay`; AdamW's `weightDecay`) enters as keep = 1 − lr_t·λ.
 
 import { RMSPROP_VARIANT } from '../backend/ops.js';
+import type { Contig } from '../backend/ops.js';
 import { rangeError, typeError } from '../errors.js';
 import { add, div, mul, neg, relu } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { zeros } from '../ops/creation.js';
+import { empty } from '../ops/creation.js';
 import { matmul } from '../ops/matmul.js';
 import { broadcastTo, contiguous, reshape, slice, transpose } from '../ops/views.js';
 import { contiguousCopy, keep, Tensor, tidy } from '../tensor.js';
@@ -144,15 +145,16 @@ export class SGD extends Optimizer {
     if (ops.sgdProductStep && this.groups === 1 && this.state.length === 0 && this.normFree
       && all.every((t) => t.dtype === 'float32' && t.backend === this.backend)) {
       return tidy(() => {
-        const ac = contiguous(a), bc = contiguous(b), from = o.from ? contiguous(o.from) : null;
+        const [ac, strideA] = batchBlocks(a), [bc, strideB] = batchBlocks(b);
+        const from = o.from ? contiguous(o.from) : null;
         const rows = nx?.shape[1] ?? 0;
-        const out = nx ? zeros([R, rows, n], { backend: this.backend }) : null;
-        const xc = nx ? contiguous(nx) : null;
+        const out = nx ? empty([R, rows, n], { backend: this.backend }) : null; // the native call writes all of it
+        const [xc, strideX] = nx ? batchBlocks(nx) : [null, 0];
         this.stepWith(fn, (hyper) => ops.sgdProductStep!({
-          a: ac.contig, strideA: k * m, transA: true, b: bc.contig, strideB: k * n, transB: false,
+          a: ac, strideA, transA: true, b: bc, strideB, transB: false,
           w: (from ?? this.params).contig, strideW: from ? 0 : m * n, out: this.params.contig,
           batch: R, m, n, k, hyper,
-          ...(out && xc ? { next: { a: xc.contig, strideA: rows * m, rows, out: out.contig } } : {}),
+          ...(out && xc ? { next: { a: xc, strideA: strideX, rows, out: out.contig } } : {}),
         }));
         return out ? keep(out) : null;
       });
@@ -167,6 +169,19 @@ export class SGD extends Optimizer {
     return [lr, h('weightDecay'), 1 - lr * h('decoupledWeightDecay'), h('momentum'),
       t === 1 || h('momentum') === 0 ? 0 : h('dampening'), h('nesterov')];
   }
+}
+
+/**
+ * A [R, r, c] tensor as the batched operand of a fused product: its storage at the first
+ * block and the stride between blocks, read in place when each block is contiguous (a slice
+ * of a wider arena, as the first layer's z̄1 out of the gradient of [z1 | head]), else a copy.
+ */
+function batchBlocks(t: Tensor): [Contig, number] {
+  const [R, r, c] = t.shape as [number, number, number];
+  const [s0, s1, s2] = t.strides as [number, number, number];
+  if ((s2 === 1 || c === 1) && (s1 === c || r === 1) && s0 >= 0) return [t.contig, R === 1 ? r * c : s0];
+  const copy = contiguous(t);
+  return [copy.contig, r * c];
 }
 
 // ─── Adam, AdamW, AMSGrad ───

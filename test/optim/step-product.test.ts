@@ -53,3 +53,22 @@ test('stepProduct · cpu · SGD.stepProduct with momentum (no fused op for it) t
   }
   same(t, await a.params.data(), await c.params.data(), 'momentum SGD');
 });
+
+eachBackend('stepProduct · operands that are column slices of a wider arena (each replica block contiguous, read in place on cpu) give the bits of their contiguous copies', async (t, b) => {
+  const rnd = (shape: number[], seed: number) => d.randomNormal(shape, { seed, backend: b });
+  // B as the first layer's z̄1 is taken: columns [0, K·N) of a [R, K·N + 3] gradient.
+  const wide = rnd([R, K * N + 3], 60), B = d.reshape(d.slice(wide, [0, 0], [R, K * N]), [R, K, N]);
+  const wideA = rnd([R, K * M + 5], 61), A = d.reshape(d.slice(wideA, [0, 5], [R, K * M]), [R, K, M]);
+  const X = d.slice(rnd([R, ROWS + 1, M], 62), [0, 1, 0], [R, ROWS, M]);
+  t.false(B.isContiguous);
+  t.false(A.isContiguous);
+  const s = new SGD(rnd([R, M * N], 63), { lr: 0.1 }), c = new SGD(rnd([R, M * N], 63), { lr: 0.1 });
+  const got = s.stepProduct(A, B, { next: X })!, want = c.stepProduct(d.contiguous(A), d.contiguous(B), { next: d.contiguous(X) })!;
+  same(t, await s.params.data(), await c.params.data(), 'weights');
+  same(t, await got.data(), await want.data(), 'next product');
+  // A block repeated for every replica (stride 0) is read as such.
+  const one = d.broadcastTo(rnd([1, K, M], 64), [R, K, M]);
+  s.stepProduct(one, B);
+  c.stepProduct(d.contiguous(one), d.contiguous(B));
+  same(t, await s.params.data(), await c.params.data(), 'weights after a broadcast operand');
+});

@@ -6,7 +6,7 @@
 // whether it runs alone, in a batch, or on another machine (ClientTrainer's contract).
 
 import {
-  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, valueAndGrad, zeros,
+  MLP, SGD, Tensor, add, argmax, broadcastTo, concat, contiguous, dirichlet, div, empty, gather, gelu, keep, linear, matmul, relu, reshape, sigmoid, slice, softmaxCrossEntropy, sub, sum, tanh, tensor, tidy, valueAndGrad,
 } from '../../engine.js';
 import type { Activation, BackendName, ClassificationData } from '../../engine.js';
 import { argError, checkInteger, checkNumber, philoxNormals, philoxWords } from './host.js';
@@ -266,9 +266,9 @@ export class MlpClients implements ClientTrainer {
     // The first layer steps by SGD.stepProduct (W̄1 = xᵀ·z̄1 and the step as one launch on the
     // cpu backend, the gradient never written; the bits of matmul then SGD.step), and with a
     // shared start model its first step reads W1 from the one uploaded copy (stride 0), so the
-    // [S, n0·n1] broadcast is never made.
+    // [S, n0·n1] broadcast is never made (w1 starts empty: that step writes all of it).
     const sharedW1 = start.device !== undefined && S > 1 ? reshape(slice(start.device, [0, 0], [1, sizeW]), [F, n1]) : undefined;
-    const w1 = sharedW1 ? zeros([S, sizeW], { backend: dev.x.backend }) : startPiece(start, at, S, 0, sizeW, backend);
+    const w1 = sharedW1 ? empty([S, sizeW], { backend: dev.x.backend }) : startPiece(start, at, S, 0, sizeW, backend);
     const b1 = startPiece(start, at, S, sizeW, n1, backend);
     const rest = startPiece(start, at, S, sizeW + n1, sizeH, backend);
     const opts = [new SGD(w1, { lr }), new SGD(b1, { lr }), new SGD(rest, { lr })] as const;
