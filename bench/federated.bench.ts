@@ -13,7 +13,10 @@
 //               their end models summed on the host;
 //   torch       PyTorch (Debian's python3-torch, /usr/bin/python3), a Python loop over clients as
 //               Flower-style simulations run it, summing the end models (bench/peers/
-//               federated_torch.py), same thread count.
+//               federated_torch.py), same thread count; with --threads above 1 also at 1 thread
+//               (torch-1), its fastest setting on a 2-core machine: at 2 threads its OpenMP and
+//               OpenBLAS pools contend for the cores and a round takes 3–6× as long, even alone.
+//               The population is then compared with the faster of the two (`speedupBest`).
 //
 // Each time is the wall clock of a whole round (the start model in, the round's mean of the end
 // models out), median of --repeat rounds after one warm-up round each. The three kinds of round
@@ -62,6 +65,10 @@ class TorchPeer {
     child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const ready = await TorchPeer.next(lines, () => err);
+    const blas = (ready['blas'] as string[] | undefined) ?? [];
+    if (!blas.some((path) => path.includes('openblas'))) {
+      console.log(`federated bench: PyTorch runs its products in ${blas.join(', ') || 'an unknown BLAS'}, not OpenBLAS: apt-get install libopenblas0-pthread for a fair peer`);
+    }
     return new TorchPeer(child, lines, String(ready['torch']));
   }
 
@@ -116,9 +123,11 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
         }
         return acc;
       };
-      const peer = haveTorch ? await TorchPeer.start(['--data', file, '--rows', String(rowsNeeded), '--clients', String(N), '--per', String(PER_CLIENT),
-        '--steps', String(STEPS), '--batch', String(BATCH), '--hidden', String(HIDDEN), '--lr', String(LR), '--threads', String(threads)]) : undefined;
-      const pop: number[] = [], one: number[] = [], torch: number[] = [];
+      const peerArgs = (t: number) => ['--data', file, '--rows', String(rowsNeeded), '--clients', String(N), '--per', String(PER_CLIENT),
+        '--steps', String(STEPS), '--batch', String(BATCH), '--hidden', String(HIDDEN), '--lr', String(LR), '--threads', String(t)];
+      const peer = haveTorch ? await TorchPeer.start(peerArgs(threads)) : undefined;
+      const peer1 = haveTorch && threads > 1 ? await TorchPeer.start(peerArgs(1)) : undefined;
+      const pop: number[] = [], one: number[] = [], torch: number[] = [], torch1: number[] = [];
       try {
         await population(); // warm-up (the peer warmed up before saying it is ready)
         await oneByOne();
@@ -126,10 +135,12 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
         for (let i = 0; i < repeat; i++) {
           pop.push(await seconds(population));
           if (peer) torch.push(await peer.round());
+          if (peer1) torch1.push(await peer1.round());
           one.push(await seconds(oneByOne));
         }
       } finally {
         peer?.close();
+        peer1?.close();
       }
       const mk = (kernel: string, times: number[], extra: Record<string, unknown> = {}): BenchRow => ({ kernel, backend: 'cpu', shape: `N=${N}`, threads, ...stats(times), unit: 's', rounds: times, ...extra });
       const rp = mk('federated.round.population', pop), ro = mk('federated.round.one-by-one', one);
@@ -143,6 +154,14 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
         rows.push(rt);
         line += `   torch loop ${(rt.median * 1000).toFixed(1).padStart(8)} ms   population vs torch ${(rt.median / rp.median).toFixed(2)}×`;
         line += `\n       per round (population / torch ms, ratio): ${pop.map((p, i) => `${(p * 1000).toFixed(0)}/${(torch[i]! * 1000).toFixed(0)} ${perRound[i]!.toFixed(2)}×`).join(', ')}`;
+        if (peer1) {
+          const r1 = mk('federated.round.torch-1thread', torch1, { torch: peer.version, threads: 1 });
+          const best = Math.min(rt.median, r1.median);
+          rp['speedupBest'] = best / rp.median;
+          rows.push(r1);
+          line += `\n       torch loop at 1 thread ${(r1.median * 1000).toFixed(1)} ms: population vs torch's faster setting ${(best / rp.median).toFixed(2)}×`;
+          line += ` (per round ${pop.map((p, i) => (Math.min(torch[i]!, torch1[i]!) / p).toFixed(2)).join(', ')})`;
+        }
       } else {
         line += '   torch: skipped (apt-get install python3-torch for /usr/bin/python3)';
       }

@@ -69,8 +69,12 @@ def main():
         return acc
 
     one_round()  # warm-up
+    # Which BLAS the products ran in: Debian's torch goes through the libblas.so.3 alternative,
+    # which is the reference BLAS (far slower) unless an OpenBLAS package is installed.
+    with open('/proc/self/maps') as maps:
+        blas = sorted({line.split()[-1] for line in maps if 'blas' in line.split()[-1]})
     if a.serve:
-        print(json.dumps({'ready': True, 'threads': a.threads, 'torch': torch.__version__}), flush=True)
+        print(json.dumps({'ready': True, 'threads': a.threads, 'torch': torch.__version__, 'blas': blas}), flush=True)
         for line in sys.stdin:
             if line.strip() != 'round':
                 break
@@ -83,7 +87,7 @@ def main():
         t0 = time.perf_counter()
         one_round()
         secs.append(time.perf_counter() - t0)
-    print(json.dumps({'seconds': secs, 'threads': a.threads, 'torch': torch.__version__}))
+    print(json.dumps({'seconds': secs, 'threads': a.threads, 'torch': torch.__version__, 'blas': blas}))
 
 
 if __name__ == '__main__':
