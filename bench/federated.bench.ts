@@ -132,10 +132,12 @@ export async function run(argv: string[] = []): Promise<BenchRow[]> {
         await population(); // warm-up (the peer warmed up before saying it is ready)
         await oneByOne();
         // Interleaved: population, torch, one-by-one, population, torch, ... under the same load.
+        // The 1-thread peer goes before the multi-threaded one, whose OpenBLAS threads keep
+        // spinning for a while after its round (they would slow whatever runs next).
         for (let i = 0; i < repeat; i++) {
           pop.push(await seconds(population));
-          if (peer) torch.push(await peer.round());
           if (peer1) torch1.push(await peer1.round());
+          if (peer) torch.push(await peer.round());
           one.push(await seconds(oneByOne));
         }
       } finally {
