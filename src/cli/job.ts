@@ -12,6 +12,15 @@
 //   job's small JSON state, and for every file the job wrote its size and CRC-32. It is
 //   written atomically after the files it lists, so a kill at any moment leaves a manifest
 //   that describes whole files.
+// - Frequent commits (`commit`, once per Lanczos step or epoch) are appended to a journal
+//   (`descent-job.journal`) instead: one line per commit, the whole manifest as compact JSON
+//   with its own CRC-32 and a commit number `seq`. An append is one write to the page cache,
+//   where replacing the manifest by a rename also starts its write-back (0.4–0.6 ms a step
+//   on this project's ext4 guests against 0.05 ms). The job's state is the manifest's or the
+//   newest whole journal line's, whichever has the higher `seq` (`readManifest`); a line cut
+//   by a kill fails its checksum and is skipped. Every process writes the manifest (and
+//   empties the journal) before its first journal line, so lines are never appended after a
+//   torn one, and again whenever the journal passes 1 MiB and at `finish`.
 // - Appended files (`appendFile`: a checkpoint that grows by rows, such as the spectrum
 //   job's Lanczos basis) are the exception to "every write is atomic": each append is one
 //   positioned write at the end of the committed part, and the manifest records the
@@ -43,6 +52,10 @@ import { UsageError } from './usage.js';
 /** The manifest's schema identifier. */
 export const JOB_SCHEMA = 'descent.job/1';
 export const MANIFEST = 'descent-job.json';
+/** The commit journal beside the manifest (see the file header). */
+export const JOURNAL = 'descent-job.journal';
+/** A journal past this size is folded into the manifest at the next commit. */
+const JOURNAL_LIMIT = 2 ** 20;
 export const LOCK = 'descent.lock';
 
 /** A job that cannot continue as asked: the folder holds another job, a corrupt state, a lock. */
@@ -76,7 +89,9 @@ export interface Manifest {
   runs: number;
   created: string;
   updated: string;
-  /** CRC-32 of the manifest's JSON (indent 1) without this field: a damaged manifest is refused. */
+  /** Commits so far (manifest writes and journal lines): the newer of the two has the higher. Absent in older jobs (0). */
+  seq?: number;
+  /** CRC-32 of the manifest's JSON (indent 1; a journal line's: compact) without this field: a damaged manifest is refused. */
   checksum?: string;
 }
 
@@ -193,6 +208,8 @@ export class Job {
   private readonly log: (line: string) => void;
   /** Appended files open in this process: descriptor, size written and running CRC-32. */
   private appending = new Map<string, { fd: number; bytes: number; crc: number }>();
+  /** The journal, once this process has written the manifest (and emptied the journal): its descriptor and size. */
+  private journal: { fd: number; bytes: number } | null = null;
 
   private constructor(dir: string, manifest: Manifest, resumed: boolean, log: (line: string) => void) {
     this.dir = dir;
@@ -311,6 +328,7 @@ export class Job {
       }
     }
     rmSync(join(this.dir, MANIFEST), { force: true });
+    rmSync(join(this.dir, JOURNAL), { force: true });
   }
 
   /** Absolute path of a job file named relative to the folder. */
@@ -498,10 +516,29 @@ export class Job {
     }
   }
 
-  /** Commits the job's state together with the files written since the last commit. */
+  /**
+   * Commits the job's state together with the files written since the last commit: one line
+   * appended to the journal (see the file header), or the manifest itself when this process
+   * has not written it yet or the journal has grown past its limit.
+   */
   commit(state: Json): void {
     this.manifest.state = state;
-    this.save();
+    if (!this.journal || this.journal.bytes >= JOURNAL_LIMIT) {
+      this.save();
+      return;
+    }
+    faultPoint();
+    const path = join(this.dir, JOURNAL);
+    this.manifest.updated = new Date().toISOString();
+    this.manifest.seq = (this.manifest.seq ?? 0) + 1;
+    const line = Buffer.from(sealJournalLine(this.manifest));
+    try {
+      for (let done = 0; done < line.byteLength;) done += writeSync(this.journal.fd, line, done, line.byteLength - done, this.journal.bytes + done);
+    } catch (e) {
+      this.closeJournal();
+      throw new WriteError(`${this.fn}: cannot write ${path}: ${writeReason(e as NodeJS.ErrnoException, path)}`, path, (e as NodeJS.ErrnoException).code);
+    }
+    this.journal.bytes += line.byteLength;
   }
 
   /** Adds seconds to a phase's timing (summed over runs; committed with the next save). */
@@ -526,11 +563,31 @@ export class Job {
     this.save();
   }
 
-  /** Writes the manifest atomically. */
+  /** Writes the manifest atomically, then empties the journal (whose lines it supersedes). */
   save(): void {
     faultPoint();
     this.manifest.updated = new Date().toISOString();
+    this.manifest.seq = (this.manifest.seq ?? 0) + 1;
     writeAtomic(join(this.dir, MANIFEST), sealManifest(this.manifest), this.fn);
+    const path = join(this.dir, JOURNAL);
+    try {
+      if (this.journal) ftruncateSync(this.journal.fd, 0);
+      else this.journal = { fd: openSync(path, 'w'), bytes: 0 };
+      this.journal.bytes = 0;
+    } catch {
+      // No journal this time: the next commit writes the manifest again.
+      this.closeJournal();
+    }
+  }
+
+  private closeJournal(): void {
+    if (!this.journal) return;
+    try {
+      closeSync(this.journal.fd);
+    } catch {
+      // Already closed.
+    }
+    this.journal = null;
   }
 
   /** Closes the descriptors of appended files (their committed sizes stay as recorded). */
@@ -546,9 +603,10 @@ export class Job {
     }
   }
 
-  /** Releases the lock and closes appended files (idempotent). */
+  /** Releases the lock and closes appended files and the journal (idempotent). */
   close(): void {
     this.closeAppended();
+    this.closeJournal();
     this.releaseLock();
     process.off('exit', this.onExit);
   }
@@ -603,8 +661,51 @@ export function sealManifest(m: Manifest): string {
   return `${JSON.stringify(sealed, null, 1)}\n`;
 }
 
-/** The manifest in `dir`, or null when there is none. An unreadable or damaged one is a JobError. */
+/** A journal line: the manifest as compact JSON with the checksum of that JSON, and a newline. */
+function sealJournalLine(m: Manifest): string {
+  const { checksum: _, ...rest } = m;
+  const text = JSON.stringify(rest);
+  return `${text.slice(0, -1)},"checksum":"${checksum(text)}"}\n`;
+}
+
+/** The newest whole line of the journal in `dir` (a line cut by a kill, or damaged, is skipped), or null. */
+function newestJournalLine(dir: string): Manifest | null {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, JOURNAL), 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    const at = line.lastIndexOf(',"checksum":"');
+    if (at < 0 || !line.endsWith('"}')) continue;
+    const body = `${line.slice(0, at)}}`;
+    if (checksum(body) !== line.slice(at + 13, -2)) continue;
+    try {
+      const m = JSON.parse(body) as Manifest;
+      if (m?.schema === JOB_SCHEMA && typeof m.files === 'object' && m.files !== null) return { ...m, checksum: line.slice(at + 13, -2) };
+    } catch {
+      // Not JSON after all: an older line may still be whole.
+    }
+  }
+  return null;
+}
+
+/**
+ * The job in `dir` as last committed (the manifest, or its journal's newest whole line when
+ * that is newer: see the file header), or null when there is none. An unreadable or damaged
+ * manifest is a JobError.
+ */
 export function readManifest(dir: string): Manifest | null {
+  const m = readManifestFile(dir);
+  if (!m) return null;
+  const line = newestJournalLine(dir);
+  return line && (line.seq ?? 0) > (m.seq ?? 0) ? line : m;
+}
+
+function readManifestFile(dir: string): Manifest | null {
   const path = join(dir, MANIFEST);
   if (!existsSync(path)) return null;
   let m: Manifest;

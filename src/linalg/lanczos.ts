@@ -278,9 +278,9 @@ export class Lanczos {
       const keptRows: Tensor[] = [];
       act.forEach((p, i) => {
         if (!this.products[p]) return;
-        const row = slice(w, [i, 0], [1, n]);
-        writeRows(this.products[p]!, j, row);
-        keptRows.push(row);
+        writeRows(this.products[p]!, j, slice(w, [i, 0], [1, n]));
+        // The kept row itself (a view), not a second copy.
+        keptRows.push(slice(this.products[p]!, [j, 0], [1, n]));
       });
       const rows: Tensor[] = [];
       const alphas: Tensor[] = [];
@@ -306,7 +306,7 @@ export class Lanczos {
       return {
         next: div(block, norms),
         coeffs: concat([...alphas.map((a) => reshape(a, [1])), reshape(norms, [act.length])], 0),
-        kept: keptRows.length === 0 ? null : keptRows.length === 1 ? contiguous(keptRows[0]!) : concat(keptRows, 0),
+        kept: keptRows.length === 0 ? null : keptRows.length === 1 ? keptRows[0]! : concat(keptRows, 0),
       };
     });
     out.dispose();

@@ -3,13 +3,13 @@
 // job manifest's rules (job.ts) in isolation.
 
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activationChoices, backendChoices, helpText, optimizerChoices, parseOptions, OptionError } from '../../src/cli/args.js';
 import type { OptionSpecs } from '../../src/cli/args.js';
 import { errorLine } from '../../src/cli/descent.js';
-import { checkMemory, Job, LOCK, MANIFEST } from '../../src/cli/job.js';
+import { checkMemory, Job, JOURNAL, LOCK, MANIFEST, readManifest } from '../../src/cli/job.js';
 import { UsageError } from '../../src/cli/usage.js';
 import { writeAtomic, WriteError } from '../../src/io/files.js';
 import { ACTIVATIONS } from '../../src/ops/activations.js';
@@ -133,6 +133,45 @@ test('Job · empty --out, a file as --out, the lock, fresh deleting only its own
   const m = readFileSync(join(out, MANIFEST), 'utf8');
   writeFileSync(join(out, MANIFEST), m.replace('"k": 2', '"k": 3'));
   t.throws(() => Job.open({ command: 'x', out, options: { k: 3 } }), { message: /descent-job\.json does not match its checksum .*rerun with --fresh/ });
+});
+
+test('Job · commits are journal lines: the newest whole one is the state, a cut one is skipped, the manifest takes over past 1 MiB and at finish', (t) => {
+  const out = join(dir, 'journal');
+  const onDisk = () => JSON.parse(readFileSync(join(out, MANIFEST), 'utf8')) as { state: unknown; status: string; seq: number };
+  const journalBytes = () => statSync(join(out, JOURNAL)).size;
+  const a = Job.open({ command: 'x', out, options: {} });
+  a.begin();
+  t.is(journalBytes(), 0);
+  a.commit({ n: 1 });
+  a.commit({ n: 2 });
+  t.is(onDisk().state, null, 'the manifest file is not rewritten by commits');
+  t.is(readFileSync(join(out, JOURNAL), 'utf8').split('\n').length, 3, 'two lines');
+  t.deepEqual(readManifest(out)!.state, { n: 2 });
+  t.true(readManifest(out)!.seq! > onDisk().seq);
+  // A kill in the middle of the second line's write: the first is the state.
+  truncateSync(join(out, JOURNAL), journalBytes() - 10);
+  t.deepEqual(readManifest(out)!.state, { n: 1 });
+  a.close();
+  const b = Job.open({ command: 'x', out, options: {} });
+  t.true(b.resumed);
+  t.deepEqual(b.state, { n: 1 });
+  b.begin();
+  t.deepEqual(onDisk().state, { n: 1 }, 'a new process writes the manifest first');
+  t.is(journalBytes(), 0, 'and empties the journal');
+  // Lines of 600 kB: the third commit finds the journal past 1 MiB and writes the manifest instead.
+  const big = (k: number) => ({ k, pad: 'x'.repeat(600_000) });
+  b.commit(big(1));
+  b.commit(big(2));
+  t.true(journalBytes() > 2 ** 20);
+  b.commit(big(3));
+  t.is(journalBytes(), 0);
+  t.is((onDisk().state as { k: number }).k, 3);
+  b.commit({ n: 4 });
+  b.finish({ n: 5 });
+  t.like(onDisk(), { state: { n: 5 }, status: 'done' });
+  t.is(journalBytes(), 0);
+  t.deepEqual(readManifest(out)!.state, { n: 5 });
+  b.close();
 });
 
 test('checkMemory · refuses sizes beyond the machine, naming the options', (t) => {

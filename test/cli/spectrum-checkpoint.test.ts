@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MANIFEST } from '../../src/cli/job.js';
+import { readManifest } from '../../src/cli/job.js';
 import type { Manifest } from '../../src/cli/job.js';
 import { cli } from '../helpers/cli.js';
 
@@ -38,7 +38,8 @@ function answer(out: string): unknown {
   return j;
 }
 
-const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest & { state: { phase: string; lanczos: { steps: number[] } } };
+/** The job as last committed (the manifest or its journal's newest line). */
+const manifest = (dir: string) => readManifest(dir) as Manifest & { state: { phase: string; lanczos: { steps: number[] } } };
 
 /** The command from the sources in a child process that SIGKILLs itself before file operation `at`. */
 function killedAt(out: string, at: number): Promise<string | null> {

@@ -14,6 +14,7 @@ import type { SpectrumOptions } from '../../src/cli/spectrum.js';
 import { parseMlpSpec } from '../../src/cli/spectrum-setup.js';
 import { symEig } from '../../src/linalg/dense.js';
 import { U } from '../helpers/close.js';
+import { readManifest } from '../../src/cli/job.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'descent-spectrum-'));
 
@@ -144,8 +145,8 @@ test('spectrum job · killed with SIGKILL mid-run, the same command resumes and 
   t.is(await runChild([...args, '--out', whole]).done, 0);
 
   const first = runChild([...args, '--out', killed]);
-  const statePath = join(killed, 'descent-job.json');
-  const state = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { state: { phase: string; lanczos: { steps: number[] } } }).state;
+  // The state as last committed (the manifest or its journal's newest line).
+  const state = () => readManifest(killed)!.state as unknown as { phase: string; lanczos: { steps: number[] } };
   let steps = 0;
   for (let i = 0; i < 3000 && steps < 8; i++) {
     await new Promise((r) => setTimeout(r, 10));

@@ -30,6 +30,7 @@ import { cli } from '../helpers/cli.js';
 import { inCI, redisMissing, startRedis } from '../helpers/redis.js';
 import type { RedisServer } from '../helpers/redis.js';
 import '../../src/backends.js';
+import { readManifest } from '../../src/cli/job.js';
 
 const missing = redisMissing();
 const rtest = missing && !inCI ? test.skip : test.serial;
@@ -441,11 +442,10 @@ rtest(title('descent federated --out: the aggregator killed (SIGKILL) mid-run; r
   let childErr = '';
   child.stderr!.on('data', (d: Buffer) => { childErr += d.toString(); });
   // Kill it once a checkpoint past version 4 is committed (the manifest names it), mid-run.
-  const manifest = join(out, 'descent-job.json');
   let at = -1;
   for (let i = 0; i < 1200 && at < 4; i++) {
     await new Promise((res) => setTimeout(res, 50));
-    try { at = (JSON.parse(readFileSync(manifest, 'utf8')) as { state: { version?: number } | null }).state?.version ?? -1; } catch { /* not yet written */ }
+    try { at = (readManifest(out)?.state as { version?: number } | null)?.version ?? -1; } catch { /* not yet written */ }
     if (child.exitCode !== null) break;
   }
   t.true(at >= 4 && at < A, `a checkpoint at version ${at} before the kill; child: ${childErr.slice(-400)}`);

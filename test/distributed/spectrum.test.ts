@@ -17,6 +17,7 @@ import { DEFAULTS } from '../../src/cli/spectrum-options.js';
 import type { SpectrumOptions } from '../../src/cli/spectrum-options.js';
 import { inCI, redisMissing, startRedis } from '../helpers/redis.js';
 import type { RedisServer } from '../helpers/redis.js';
+import { readManifest } from '../../src/cli/job.js';
 
 const missing = redisMissing() ?? (existsSync(join(defaultReferenceDir(), 'manifest.json')) ? null : `no reference problem at ${defaultReferenceDir()}`);
 const rtest = missing && !inCI ? test.skip : test.serial;
@@ -63,7 +64,7 @@ const worker = (name: string, env: Record<string, string> = {}) => {
 interface Result { top: number[]; alpha: number[][]; beta: number[][]; loss: number }
 function result(out: string): Result {
   const s = JSON.parse(readFileSync(join(out, 'spectrum.json'), 'utf8')) as { eigenvalues: { top: number[] }; problem: { loss: number } };
-  const j = JSON.parse(readFileSync(join(out, 'descent-job.json'), 'utf8')) as { state: { lanczos: { alpha: number[][]; beta: number[][] } } };
+  const j = readManifest(out) as unknown as { state: { lanczos: { alpha: number[][]; beta: number[][] } } };
   return { top: s.eigenvalues.top, alpha: j.state.lanczos.alpha, beta: j.state.lanczos.beta, loss: s.problem.loss };
 }
 
@@ -112,8 +113,8 @@ rtest(title('the coordinator killed (kill -9) mid-job: rerunning the command res
   const coord = descent(['spectrum', ...ARGS, '--redis', server!.url, '--shards', '4', '--out', out]);
   const steps = () => {
     try {
-      const j = JSON.parse(readFileSync(join(out, 'descent-job.json'), 'utf8')) as { state?: { lanczos?: { steps: number[] } } };
-      return j.state?.lanczos?.steps[0] ?? 0;
+      const j = readManifest(out) as { state?: { lanczos?: { steps: number[] } } } | null;
+      return j?.state?.lanczos?.steps[0] ?? 0;
     } catch {
       return 0;
     }

@@ -20,7 +20,7 @@ import { writeMlpSafetensors, unflattenMlp, readMlpSafetensors, flattenMlp } fro
 import { MLP } from '../../src/nn/mlp.js';
 import { Rng } from '../../src/random.js';
 import { cli } from '../helpers/cli.js';
-import { Job, LOCK, MANIFEST } from '../../src/cli/job.js';
+import { Job, JOURNAL, LOCK, MANIFEST, readManifest } from '../../src/cli/job.js';
 
 const root = mkdtempSync(join(tmpdir(), 'descent-faults-'));
 const mounts: string[] = [];
@@ -171,12 +171,12 @@ async function damaged(name: string, damage: (dir: string) => void): Promise<{ c
 const stateFile = (dir: string, kind: 'basis' | 'products') => join(dir, 'state', `${kind}.bin`);
 /** The committed bytes of an appended state file (the manifest's count; bytes past it are an uncommitted tail). */
 const committedBytes = (dir: string, kind: 'basis' | 'products') =>
-  (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: Record<string, { bytes: number }> }).files[`state/${kind}.bin`]!.bytes;
+  readManifest(dir)!.files[`state/${kind}.bin`]!.bytes;
 const FRESH = /rerun with --fresh|pass --fresh/;
 
 test.serial('each kind of state file corrupted, swapped or deleted: refused with the --fresh hint, or recovered', async (t) => {
   t.true(existsSync(join(midRun, MANIFEST)), 'the mid-run state exists');
-  const m = JSON.parse(readFileSync(join(midRun, MANIFEST), 'utf8')) as { state: { phase: string; lanczos: { steps: number[] } } };
+  const m = readManifest(midRun) as unknown as { state: { phase: string; lanczos: { steps: number[] } } };
   t.log(`mid-run state: phase ${m.state.phase}, ${m.state.lanczos.steps[0]} Lanczos steps`);
   const rng = new Rng(7, 2);
   const rewrite = (path: string, f: (b: Buffer) => Buffer) => writeFileSync(path, f(readFileSync(path)));
@@ -196,13 +196,19 @@ test.serial('each kind of state file corrupted, swapped or deleted: refused with
     ['basis file: a garbage tail past its committed size (a torn append)', (d) => rewrite(stateFile(d, 'basis'), (b) => Buffer.concat([b, Buffer.alloc(999, 0x5a)]))],
     ['products file: random finite floats', (d) => rewrite(stateFile(d, 'products'), randomFloats)],
     ['products file: deleted', (d) => rmSync(stateFile(d, 'products'))],
-    ['manifest: a Lanczos coefficient changed', (d) => rewrite(join(d, MANIFEST), (b) => Buffer.from(b.toString().replace(/("alpha": \[\s*\[\s*)([-\d.e]+)/, (_, p: string, v: string) => `${p}${Number(v) * 1.5}`)))],
+    // (Mid-run, the newest state is in the journal; the manifest holds the options and the files of its last write.)
+    ['manifest: an option changed', (d) => rewrite(join(d, MANIFEST), (b) => Buffer.from(b.toString().replace(/("iterations": )(\d+)/, (_, p: string, v: string) => `${p}${Number(v) + 1}`)))],
     ['manifest: truncated', (d) => rewrite(join(d, MANIFEST), (b) => b.subarray(0, 100))],
+    // The journal's newest line fails its checksum: the job resumes from an older commit.
+    ['journal: a Lanczos coefficient changed in its newest line', (d) => rewrite(join(d, JOURNAL), (b) => Buffer.from(b.toString().replace(/("alpha":\[\[)([-\d.e]+)(?![\s\S]*"alpha":\[\[)/, (_, p: string, v: string) => `${p}${Number(v) * 1.5}`)))],
+    ['journal: cut in the middle of a line', (d) => rewrite(join(d, JOURNAL), (b) => b.subarray(0, Math.max(0, b.length - 700)))],
+    ['journal: deleted', (d) => rmSync(join(d, JOURNAL), { force: true })],
   ];
   for (const [what, damage] of cases) {
     const r = await damaged(what.replace(/\W+/g, '-'), damage);
     // Bytes past the committed size are what a kill between an append and its commit leaves: discarded.
-    if (what.includes('tail')) expectRecovery(t, what, r, () => spectrumAnswer(r.dir), spectrumRef);
+    // A damaged or cut journal line is skipped: the job resumes from the commit before it.
+    if (what.includes('tail') || what.startsWith('journal')) expectRecovery(t, what, r, () => spectrumAnswer(r.dir), spectrumRef);
     else expectRefusal(t, what, r, FRESH);
   }
   // With --fresh, a damaged job starts over and gives the right answer.
@@ -223,7 +229,7 @@ test.serial('each kind of state file corrupted, swapped or deleted: refused with
     ['train checkpoint: sidecar deleted', (dd) => rmSync(join(dd, 'state', readdirSync(join(dd, 'state')).find((x) => x.endsWith('.json'))!))],
   ];
   const trainMid = existsSync(join(root, 'train-mid', MANIFEST))
-    ? JSON.parse(readFileSync(join(root, 'train-mid', MANIFEST), 'utf8')) as { state: { epoch: number } | null; status: string }
+    ? readManifest(join(root, 'train-mid')) as unknown as { state: { epoch: number } | null; status: string }
     : { state: null, status: 'none' };
   if (trainMid.state && trainMid.state.epoch > 0 && trainMid.status !== 'done') {
     for (const [what, damage] of trainCases) {
