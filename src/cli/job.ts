@@ -465,6 +465,58 @@ export class Job {
     }
   }
 
+  /**
+   * Reads an appended file's committed bytes in order, a block at a time (for files too large to
+   * hold whole beside what is made of them): each `read(into)` fills `into` with the next bytes.
+   * When the last committed byte has been read, their CRC-32 is checked: a mismatch is the same
+   * JobError as readAppended's, so nothing made of the bytes may be used before the end is read.
+   * A missing or shorter file is a JobError at once; bytes past the committed size are ignored.
+   */
+  appendedReader(name: string): { readonly bytes: number; read(into: Uint8Array): void; close(): void } {
+    const entry = this.manifest.files[name];
+    const path = this.path(name);
+    const hint = `; the job's state in ${this.dir} is damaged: rerun with --fresh to start over`;
+    if (!entry?.append) throw new JobError(`${path} is not an appended file of the job${hint}`);
+    // Written by this process until now: reopened (and cut back to its committed size) by a later append.
+    this.closeAppended(name);
+    let fd: number | null;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new JobError(`${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`}${hint}`);
+    }
+    const size = fstatSync(fd).size;
+    if (size < entry.bytes) {
+      closeSync(fd);
+      throw new JobError(`${path} holds ${size} bytes, fewer than the ${entry.bytes} its last commit counts (truncated)${hint}`);
+    }
+    let at = 0, crc = 0;
+    const close = () => {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    };
+    return {
+      bytes: entry.bytes,
+      read: (into: Uint8Array) => {
+        if (fd === null) throw new RangeError(`Job.appendedReader: ${path} is closed`);
+        if (at + into.byteLength > entry.bytes) throw new RangeError(`Job.appendedReader: ${into.byteLength} bytes asked at ${at}, past the ${entry.bytes} committed bytes of ${path}`);
+        for (let done = 0; done < into.byteLength;) {
+          const got = readSync(fd, into, done, into.byteLength - done, at + done);
+          if (got === 0) throw new JobError(`${path} ended after ${at + done} of its ${entry.bytes} committed bytes${hint}`);
+          done += got;
+        }
+        crc = crc32(into, crc);
+        at += into.byteLength;
+        if (at === entry.bytes) {
+          close();
+          if (hex32(crc) !== entry.crc32) throw new JobError(`${path} does not match its checksum (CRC-32 of its ${entry.bytes} committed bytes ${hex32(crc)}, expected ${entry.crc32})${hint}`);
+        }
+      },
+      close,
+    };
+  }
+
   /** Records a file written by other code (e.g. saveCheckpoint) with its checksum as it is now. */
   adoptFile(name: string): void {
     faultPoint();

@@ -6,7 +6,7 @@
 //
 // One Lanczos run serves all three answers. `probes` start vectors (seeded Rademacher) run
 // `iterations` steps in lockstep; probe 0's Ritz pairs are the top eigenvalues (their
-// residuals are then verified from the products A q_j kept during the run); the quadrature
+// residuals are then verified from the products A q_j the checkpoint kept); the quadrature
 // rules of all probes give the density (SLQ); probe 0's Krylov basis deflates the trace,
 // and the other probes' start vectors are its first Hutchinson samples at no cost, topped
 // up with `trace-probes` extra products. docs/spectrum.md documents the options and the
@@ -166,10 +166,12 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
     // ── Lanczos: all probes in lockstep, a checkpoint per step ──
     if (st.phase !== 'done') {
       if (st.lanczos) {
-        run = Lanczos.restore(op!, st.lanczos, dir.loadBasis(st), backend, dir.loadProducts(st));
+        dir.checkProducts(st);
+        run = Lanczos.restore(op!, st.lanczos, dir.loadBasis(st), backend);
       } else {
-        // Probe 0's products stay, so that its Ritz pairs' residuals cost no further products.
-        run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend, keepProducts: [0] });
+        // Probe 0's products go to the checkpoint (not kept in memory), so that its Ritz pairs'
+        // residuals cost no further products.
+        run = Lanczos.create(op!, n, { steps: o.iterations, probes: o.probes, seed: o.seed, backend, reportProducts: [0] });
         for (let p = 0; p < o.probes; p++) {
           const row = run.nextVector(p);
           try {
@@ -237,10 +239,10 @@ export async function runSpectrum(o: SpectrumOptions): Promise<SpectrumReport> {
       dir.save(st);
     }
 
-    // ── Verify the top Ritz pairs: ‖A y − θ y‖ from the kept products A q_j ──
+    // ── Verify the top Ritz pairs: ‖A y − θ y‖ from the products A q_j in the checkpoint ──
     if (st.phase === 'verify') {
       await timed('verify', async () => {
-        st.residuals = Array.from((await keptResiduals(run!, 0, o.topK, 'largest')).residuals);
+        st.residuals = Array.from((await keptResiduals(run!, 0, o.topK, 'largest', dir.productRows(st, backend))).residuals);
       });
       st.phase = 'done';
       dir.save(st);
@@ -314,14 +316,14 @@ export function spectrumInputs(o: Pick<SpectrumOptions, 'data' | 'model'>): { [o
 
 /**
  * Refuses, before the Lanczos phase, a run whose vectors would not fit in memory or whose
- * checkpoint would not fit on the disk of --out: probes × (iterations + 1) basis rows and
- * iterations product rows of n float32 values, kept in memory and appended to the checkpoint.
+ * checkpoint would not fit on the disk of --out: probes × (iterations + 1) basis rows of n
+ * float32 values kept in memory, and those with iterations product rows appended to the checkpoint.
  */
 function checkSize(o: SpectrumOptions, n: number, outDir: string): void {
-  const rows = o.probes * (o.iterations + 1) + o.iterations;
-  const bytes = rows * n * 4;
+  const basis = o.probes * (o.iterations + 1) * n * 4;
+  const bytes = basis + o.iterations * n * 4;
   const grid = 8 * o.grid * (4 + o.probes * o.iterations / 64);
-  checkMemory(`--probes ${o.probes} × --iterations ${o.iterations} Lanczos vectors of ${n.toLocaleString('en-US')} parameters (and --grid ${o.grid})`, 2 * bytes + grid);
+  checkMemory(`--probes ${o.probes} × --iterations ${o.iterations} Lanczos vectors of ${n.toLocaleString('en-US')} parameters (and --grid ${o.grid})`, 2 * basis + grid);
   try {
     const fs = statfsSync(outDir);
     const free = fs.bavail * fs.bsize;

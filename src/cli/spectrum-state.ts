@@ -5,7 +5,8 @@
 // vectors in step order: for step s = 0, 1, … (step 0: the normalised start vectors) one row
 // of n values per probe listed for that step in the state, raw little-endian float32 (or
 // float64). `state/products.bin` holds probe 0's product rows A q_1, A q_2, … (one per step
-// it took), whose Ritz pairs are verified from them. Each step appends its new rows with one
+// it took), whose Ritz pairs are verified from them, read back a block at a time
+// (`productRows`): the run keeps no copy of them in memory. Each step appends its new rows with one
 // write straight from the tensors' memory (no host copy on the cpu backend) and then
 // commits the state (the job manifest's `state`: the options that determine the result, the
 // phase, the Lanczos coefficients α, β and steps per probe as a LanczosSnapshot, the probes
@@ -19,12 +20,17 @@
 
 import type { HostArray } from '../backend/ops.js';
 import { HostStorage } from '../backend/host.js';
+import type { Backend } from '../backend/ops.js';
+import { empty, tensor } from '../ops/creation.js';
+import { slice } from '../ops/views.js';
 import type { Tensor } from '../tensor.js';
+import { PRODUCT_BLOCK } from '../linalg/eigsh.js';
+import type { ProductRows } from '../linalg/eigsh.js';
 import type { LanczosSnapshot } from '../linalg/lanczos.js';
 import type { Json } from '../algorithms/experiment.js';
 import { Job, JobError } from './job.js';
 
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 const BASIS = 'state/basis.bin';
 const PRODUCTS = 'state/products.bin';
@@ -116,12 +122,54 @@ export class StateDir {
     return out;
   }
 
-  /** Probe 0's product rows A q_1..A q_steps[0] (and null for the other probes), verified. */
-  loadProducts(state: JobState): (HostArray | null)[] {
+  /**
+   * Verifies probe 0's committed product rows when a run resumes (their size and CRC-32, as
+   * loadBasis does the basis rows) and cuts off rows appended after the last commit, saying so.
+   */
+  checkProducts(state: JobState): void {
+    const snap = state.lanczos!;
+    const steps = snap.steps[0]!;
+    if (steps > 0) this.committed(PRODUCTS, snap.dtype === 'float64', steps * snap.n);
+  }
+
+  /**
+   * Probe 0's committed product rows A q_1..A q_steps[0] as a source for keptResiduals: read in
+   * order, a block of PRODUCT_BLOCK rows at a time, into one block tensor (on host-memory
+   * backends straight into its memory), so that they never take new memory for all of them at
+   * once; their CRC-32 is checked when the last one is read. Each call returns a view of the
+   * block (valid until the next call); the block is freed after the last rows.
+   */
+  productRows(state: JobState, backend: Backend): ProductRows {
     const snap = state.lanczos!;
     const n = snap.n, f64 = snap.dtype === 'float64', steps = snap.steps[0]!;
-    const out = steps === 0 ? (f64 ? new Float64Array(0) : new Float32Array(0)) : this.committed(PRODUCTS, f64, steps * n);
-    return snap.steps.map((_, p) => (p === 0 ? out : null));
+    const reader = this.job.appendedReader(PRODUCTS);
+    if (reader.bytes !== steps * n * (f64 ? 8 : 4)) {
+      reader.close();
+      throw new JobError(`${this.job.path(PRODUCTS)} holds ${reader.bytes / (f64 ? 8 : 4)} committed values, but the state counts ${steps * n}; the job's state in ${this.job.dir} is damaged: rerun with --fresh to start over`);
+    }
+    const rowsPerBlock = Math.min(PRODUCT_BLOCK, steps);
+    // Host-memory backends: read into the block tensor's own memory; others: into a host buffer, then uploaded.
+    const block: Tensor | null = backend.name === 'webgpu' ? null : empty([rowsPerBlock, n], { dtype: snap.dtype, backend });
+    const memory = block?.storage instanceof HostStorage ? block.storage.data as Float32Array | Float64Array : null;
+    if (block && !memory) block.dispose();
+    const host = memory ?? (f64 ? new Float64Array(rowsPerBlock * n) : new Float32Array(rowsPerBlock * n));
+    let next = 0;
+    return (from, count) => {
+      if (from !== next || from + count > steps || count > rowsPerBlock) throw new RangeError(`StateDir.productRows: rows ${from}..${from + count - 1} asked, expected the next ${next}.. of ${steps} (at most ${rowsPerBlock})`);
+      const into = host.subarray(0, count * n);
+      next += count;
+      try {
+        reader.read(bytesOf(into));
+      } catch (e) {
+        if (memory) block!.dispose();
+        throw e;
+      }
+      // A view of the block (the caller's dispose leaves the block), or an uploaded copy.
+      const rows = memory ? slice(block!, [0, 0], [count, n]) : tensor(into, [count, n], { dtype: snap.dtype, backend });
+      // After the last rows the block goes once their view does.
+      if (memory && next >= steps) block!.dispose();
+      return rows;
+    };
   }
 
   /** Each probe's basis rows 0..steps[p], from the committed rows of basis.bin, verified. */

@@ -13,11 +13,11 @@
 // multiplicity r appears once among the Ritz values (not r times).
 
 import { checkFinite, checkInt, rangeError } from '../errors.js';
-import { tensor } from '../ops/creation.js';
-import { mul, sub } from '../ops/elementwise.js';
+import { tensor, zeros } from '../ops/creation.js';
+import { add, mul, sub } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import { norm } from '../ops/reduce.js';
-import { transpose } from '../ops/views.js';
+import { slice, transpose } from '../ops/views.js';
 import { tidy } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { Lanczos } from './lanczos.js';
@@ -79,17 +79,29 @@ export async function ritzPairs(run: Lanczos, p: number, k: number, which: Which
 }
 
 /**
+ * Rows A q_from..A q_{from+count−1} of a probe's products as a [count, n] tensor (the caller of
+ * `keptResiduals` disposes it): products kept outside the run, such as a checkpoint file.
+ * `keptResiduals` asks for them in order, each row once, in blocks of `PRODUCT_BLOCK` rows.
+ */
+export type ProductRows = (from: number, count: number) => Tensor | Promise<Tensor>;
+
+/** Rows per block that `keptResiduals` asks a ProductRows source for. */
+export const PRODUCT_BLOCK = 4;
+
+/**
  * The k largest (or smallest) Ritz pairs of probe p with their residuals ‖A y_i − θ_i y_i‖
  * (‖y_i‖ = 1), A y_i taken as W s_i from the products A q_1..A q_j the run kept for probe p
- * (opts.keepProducts): as explicit as one more operator call, without making one.
+ * (opts.keepProducts), or that `products` reads from where they were kept: as explicit as one
+ * more operator call, without making one.
  * @example
  * const run = Lanczos.create(op, n, { steps: 80, keepProducts: [0] });
  * while (await run.step()) {}
  * const { values, residuals } = await keptResiduals(run, 0, 5);
  */
-export async function keptResiduals(run: Lanczos, p: number, k: number, which: Which = 'largest'): Promise<{ values: Float64Array; residuals: Float64Array; residualEstimates: Float64Array }> {
+export async function keptResiduals(run: Lanczos, p: number, k: number, which: Which = 'largest', products?: ProductRows): Promise<{ values: Float64Array; residuals: Float64Array; residualEstimates: Float64Array }> {
   checkInt('keptResiduals', 'p', p, 0, run.probes - 1);
-  if (!run.products[p]) throw rangeError('keptResiduals', 'p', 'a probe whose products the run keeps (opts.keepProducts)', p);
+  if (products !== undefined && typeof products !== 'function') throw rangeError('keptResiduals', 'products', 'a function (from, count) => Tensor [count, n]', products);
+  if (!products && !run.products[p]) throw rangeError('keptResiduals', 'p', 'a probe whose products the run keeps (opts.keepProducts), or a products source', p);
   checkInt('keptResiduals', 'k', k, 1);
   if (which !== 'largest' && which !== 'smallest') throw rangeError('keptResiduals', 'which', "'largest' or 'smallest'", which);
   const { diag, off } = run.tridiagonal(p);
@@ -105,14 +117,34 @@ export async function keptResiduals(run: Lanczos, p: number, k: number, which: W
   idx.forEach((col, i) => {
     for (let r = 0; r < j; r++) s[r * c + i] = eig.vectors![r * j + col]!;
   });
+  const like = { dtype: run.dtype, backend: run.backend };
+  const st = tensor(run.dtype === 'float64' ? s : Float32Array.from(s), [j, c], like);
+  let ay: Tensor;
+  if (!products) {
+    ay = tidy(() => matmul(transpose(run.productRows(p, j)), st));
+  } else {
+    // W s = Σ over blocks of W_blockᵀ s_block, the blocks read in order.
+    ay = zeros([run.n, c], like);
+    for (let from = 0; from < j; from += PRODUCT_BLOCK) {
+      const count = Math.min(PRODUCT_BLOCK, j - from);
+      const w = await products(from, count);
+      try {
+        if (w.rank !== 2 || w.shape[0] !== count || w.shape[1] !== run.n) throw rangeError('keptResiduals', 'products', `a tensor [${count}, ${run.n}] for rows ${from}..${from + count - 1}`, `shape [${w.shape.join(', ')}]`);
+        const prev = ay;
+        ay = tidy(() => add(prev, matmul(transpose(w), slice(st, [from, 0], [count, c]))));
+        prev.dispose();
+      } finally {
+        w.dispose();
+      }
+    }
+  }
   const out = tidy(() => {
-    const like = { dtype: run.dtype, backend: run.backend };
-    const st = tensor(run.dtype === 'float64' ? s : Float32Array.from(s), [j, c], like);
     const y = matmul(transpose(run.basisRows(p, j)), st);
-    const ay = matmul(transpose(run.productRows(p, j)), st);
     const r = sub(ay, mul(y, tensor(run.dtype === 'float64' ? values : Float32Array.from(values), [1, c], like)));
     return { r: norm(r, 0), y: norm(y, 0) };
   });
+  st.dispose();
+  ay.dispose();
   const [rn, yn] = await Promise.all([out.r.data(), out.y.data()]);
   out.r.dispose();
   out.y.dispose();

@@ -3,7 +3,8 @@
 
 export { Lanczos, lanczos } from './lanczos.js';
 export type { LanczosOptions, LanczosSnapshot, LanczosStepInfo } from './lanczos.js';
-export { eigsh, ritzPairs, ritzValues, explicitResiduals, keptResiduals, convergedCount } from './eigsh.js';
+export { eigsh, ritzPairs, ritzValues, explicitResiduals, keptResiduals, convergedCount, PRODUCT_BLOCK } from './eigsh.js';
+export type { ProductRows } from './eigsh.js';
 export type { EigshOptions, EigshResult, RitzPairs, Which } from './eigsh.js';
 export { slq, gaussRule, quadratureRule, quadratureRules, traceFromRules, meanAndError } from './slq.js';
 export type { QuadratureRule, SlqOptions, SlqResult, StochasticTrace } from './slq.js';

@@ -23,7 +23,10 @@
 // Kept products. For the probes listed in `keepProducts`, rows 0..j−1 of products[p]
 // ([steps, n]) hold the operator's own outputs A q_1..A q_j, before any orthogonalisation.
 // With them a Ritz pair's residual ‖A y − θ y‖ is assembled as W s − θ Q s (W = [A q_i],
-// y = Q s) from products already paid for, instead of one more operator call.
+// y = Q s) from products already paid for, instead of one more operator call. The probes
+// listed in `reportProducts` instead hand each A q_j to the caller in the step's record
+// without a copy in the run (the spectrum job appends them to its checkpoint and reads them
+// back for the residuals: keptResiduals' `products`), which saves a row of new memory a step.
 
 import { UNIT_ROUNDOFF } from '../dtype.js';
 import { checkInt, rangeError, typeError } from '../errors.js';
@@ -59,6 +62,8 @@ export interface LanczosOptions {
   breakdownTol?: number;
   /** Probes whose products A q_j are kept (see the file header; default none). */
   keepProducts?: readonly number[];
+  /** Probes whose products A q_j are handed back in each step's record but not kept (see the file header; default none). */
+  reportProducts?: readonly number[];
 }
 
 /** The host-side state of a run, enough (with the basis rows) to resume it exactly. */
@@ -71,6 +76,8 @@ export interface LanczosSnapshot {
   breakdownTol: number;
   /** Probes whose products A q_j are kept (absent in snapshots of runs that keep none). */
   keepProducts?: number[];
+  /** Probes whose products are reported but not kept (absent when none). */
+  reportProducts?: number[];
   /** Steps done by each probe. */
   steps: number[];
   /** Whether each probe can go on (false after a breakdown or at maxSteps). */
@@ -88,7 +95,7 @@ export interface LanczosStepInfo {
   probes: number[];
   /** Their new basis vectors q_{step+1} as rows [probes.length, n] (valid until the next step). */
   rows: Tensor;
-  /** The operator's outputs A q_step of the probes that keep products, as rows (valid until the next step). */
+  /** The operator's outputs A q_step of the probes that keep or report products, as rows (valid until the next step). */
   products: { probes: number[]; rows: Tensor } | null;
   alpha: number[];
   beta: number[];
@@ -122,6 +129,8 @@ export class Lanczos {
   readonly basis: Tensor[];
   /** Per probe: [maxSteps, n] with rows 0..steps[p]−1 valid for the probes that keep products, else null. */
   readonly products: (Tensor | null)[];
+  /** Probes whose products are reported in each step's record without being kept. */
+  readonly reportProducts: readonly number[];
   readonly alpha: number[][];
   readonly beta: number[][];
   readonly steps: number[];
@@ -141,6 +150,7 @@ export class Lanczos {
     this.breakdownTol = snap.breakdownTol;
     this.basis = basis;
     this.products = products;
+    this.reportProducts = (snap.reportProducts ?? []).filter((p) => !products[p]);
     this.alpha = snap.alpha.map((a) => a.slice());
     this.beta = snap.beta.map((b) => b.slice());
     this.steps = snap.steps.slice();
@@ -174,6 +184,9 @@ export class Lanczos {
     const keep = opts.keepProducts ?? [];
     if (!Array.isArray(keep)) throw typeError(fn, 'opts.keepProducts', 'an array of probe indices', keep);
     keep.forEach((p, i) => checkInt(fn, `opts.keepProducts[${i}]`, p, 0, probes - 1));
+    const report = opts.reportProducts ?? [];
+    if (!Array.isArray(report)) throw typeError(fn, 'opts.reportProducts', 'an array of probe indices', report);
+    report.forEach((p, i) => checkInt(fn, `opts.reportProducts[${i}]`, p, 0, probes - 1));
     const basis = Array.from({ length: probes }, () => zeros([maxSteps + 1, n], { dtype, backend }));
     const products = Array.from({ length: probes }, (_, p) => (keep.includes(p) ? zeros([maxSteps, n], { dtype, backend }) : null));
     const first = tidy(() => {
@@ -191,6 +204,7 @@ export class Lanczos {
     const snap: LanczosSnapshot = {
       n, probes, maxSteps, dtype, reorthogonalize: opts.reorthogonalize ?? true, breakdownTol,
       ...(keep.length > 0 ? { keepProducts: [...new Set(keep)].sort((a, b) => a - b) } : {}),
+      ...(report.some((p) => !keep.includes(p)) ? { reportProducts: [...new Set(report)].filter((p) => !keep.includes(p)).sort((a, b) => a - b) } : {}),
       steps: new Array(probes).fill(0), active: new Array(probes).fill(true),
       alpha: Array.from({ length: probes }, () => []), beta: Array.from({ length: probes }, () => []),
       normEstimate: 0, matvecs: 0,
@@ -233,6 +247,7 @@ export class Lanczos {
       n: this.n, probes: this.probes, maxSteps: this.maxSteps, dtype: this.dtype,
       reorthogonalize: this.reorthogonalize, breakdownTol: this.breakdownTol,
       ...(this.products.some((t) => t) ? { keepProducts: this.products.flatMap((t, p) => (t ? [p] : [])) } : {}),
+      ...(this.reportProducts.length > 0 ? { reportProducts: this.reportProducts.slice() } : {}),
       steps: this.steps.slice(), active: this.active.slice(),
       alpha: this.alpha.map((a) => a.slice()), beta: this.beta.map((b) => b.slice()),
       normEstimate: this.normEstimate, matvecs: this.matvecs,
@@ -272,15 +287,18 @@ export class Lanczos {
     }
     this.matvecs += act.length;
 
-    const keptProbes = act.filter((p) => this.products[p]);
+    const keptProbes = act.filter((p) => this.products[p] || this.reportProducts.includes(p));
     const { next, coeffs, kept } = tidy(() => {
       const w = contiguous(transpose(out));
       const keptRows: Tensor[] = [];
       act.forEach((p, i) => {
-        if (!this.products[p]) return;
-        writeRows(this.products[p]!, j, slice(w, [i, 0], [1, n]));
-        // The kept row itself (a view), not a second copy.
-        keptRows.push(slice(this.products[p]!, [j, 0], [1, n]));
+        if (this.products[p]) {
+          writeRows(this.products[p]!, j, slice(w, [i, 0], [1, n]));
+          // The kept row itself (a view), not a second copy.
+          keptRows.push(slice(this.products[p]!, [j, 0], [1, n]));
+        } else if (this.reportProducts.includes(p)) {
+          keptRows.push(slice(w, [i, 0], [1, n]));
+        }
       });
       const rows: Tensor[] = [];
       const alphas: Tensor[] = [];

@@ -278,6 +278,40 @@ test('keptResiduals · equal the explicit residuals of the Ritz pairs, with no o
   run.dispose();
 });
 
+test('reportProducts · each step hands back A q_j without keeping it; keptResiduals from those rows read back in blocks equals the kept-products residuals', async (t) => {
+  const m = matrix('clustered', 'float64');
+  const steps = 19; // four full blocks of PRODUCT_BLOCK = 4 and a partial one
+  const kept = Lanczos.create(m.op, N, { steps, probes: 2, seed: 2, dtype: 'float64', backend: 'reference', keepProducts: [0] });
+  const told = Lanczos.create(m.op, N, { steps, probes: 2, seed: 2, dtype: 'float64', backend: 'reference', reportProducts: [0] });
+  const rows: Float64Array[] = [];
+  for (let info = await told.step(); info; info = await told.step()) {
+    t.deepEqual(info.products!.probes, [0]);
+    rows.push(Float64Array.from(await info.products!.rows.data()));
+  }
+  while (await kept.step()) {}
+  t.is(told.products[0], null, 'no copy in the run');
+  t.deepEqual(JSON.parse(JSON.stringify(told.snapshot())).reportProducts, [0]);
+  // The reported rows are the operator's outputs, the same as the kept ones bit for bit.
+  t.deepEqual(rows.flatMap((r) => Array.from(r)), Array.from(await kept.productRows(0).data()));
+  const asked: [number, number][] = [];
+  const source = (from: number, count: number) => {
+    asked.push([from, count]);
+    return d.tensor(Float64Array.from(rows.slice(from, from + count).flatMap((r) => Array.from(r))), [count, N], { dtype: 'float64', backend: 'reference' });
+  };
+  const a = await keptResiduals(kept, 0, 4);
+  const b = await keptResiduals(told, 0, 4, 'largest', source);
+  t.deepEqual(asked, [[0, 4], [4, 4], [8, 4], [12, 4], [16, 3]]);
+  t.deepEqual(Array.from(b.values), Array.from(a.values));
+  // The same sums in blocks: equal up to float64 rounding of length-19 sums of products of size ‖A‖.
+  const normA = Math.max(...Array.from(m.eigenvalues, Math.abs));
+  b.residuals.forEach((r, i) => t.true(Math.abs(r - a.residuals[i]!) <= 4 * steps * U.float64 * normA, `pair ${i}: ${r} vs ${a.residuals[i]}`));
+  await t.throwsAsync(() => keptResiduals(told, 0, 2, 'largest', () => d.zeros([2, N], { backend: 'reference' })), {
+    instanceOf: RangeError, message: /keptResiduals: expected a tensor \[4, 400\] for rows 0..3 for 'products'/,
+  });
+  kept.dispose();
+  told.dispose();
+});
+
 test('lanczos · argument errors name the function and the argument', async (t) => {
   const m = matrix('wellSeparated', 'float64');
   t.throws(() => Lanczos.create(42 as never, N, { steps: 3 }), { instanceOf: TypeError, message: "lanczos: expected a function V => A·V for 'op' but received 42" });
