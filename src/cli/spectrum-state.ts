@@ -142,6 +142,7 @@ export class StateDir {
   productRows(state: JobState, backend: Backend): ProductRows {
     const snap = state.lanczos!;
     const n = snap.n, f64 = snap.dtype === 'float64', steps = snap.steps[0]!;
+    if (steps === 0) return () => { throw new RangeError('StateDir.productRows: probe 0 took no step, so there are no product rows'); };
     const reader = this.job.appendedReader(PRODUCTS);
     if (reader.bytes !== steps * n * (f64 ? 8 : 4)) {
       reader.close();
