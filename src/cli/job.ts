@@ -713,11 +713,14 @@ export function sealManifest(m: Manifest): string {
   return `${JSON.stringify(sealed, null, 1)}\n`;
 }
 
+/** What precedes a journal line's checksum, its last field. */
+const LINE_CHECKSUM = ',"checksum":"';
+
 /** A journal line: the manifest as compact JSON with the checksum of that JSON, and a newline. */
 function sealJournalLine(m: Manifest): string {
   const { checksum: _, ...rest } = m;
   const text = JSON.stringify(rest);
-  return `${text.slice(0, -1)},"checksum":"${checksum(text)}"}\n`;
+  return `${text.slice(0, -1)}${LINE_CHECKSUM}${checksum(text)}"}\n`;
 }
 
 /** The newest whole line of the journal in `dir` (a line cut by a kill, or damaged, is skipped), or null. */
@@ -731,13 +734,13 @@ function newestJournalLine(dir: string): Manifest | null {
   const lines = text.split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!;
-    const at = line.lastIndexOf(',"checksum":"');
+    const at = line.lastIndexOf(LINE_CHECKSUM);
     if (at < 0 || !line.endsWith('"}')) continue;
-    const body = `${line.slice(0, at)}}`;
-    if (checksum(body) !== line.slice(at + 13, -2)) continue;
+    const body = `${line.slice(0, at)}}`, sum = line.slice(at + LINE_CHECKSUM.length, -2);
+    if (checksum(body) !== sum) continue;
     try {
       const m = JSON.parse(body) as Manifest;
-      if (m?.schema === JOB_SCHEMA && typeof m.files === 'object' && m.files !== null) return { ...m, checksum: line.slice(at + 13, -2) };
+      if (m?.schema === JOB_SCHEMA && typeof m.files === 'object' && m.files !== null) return { ...m, checksum: sum };
     } catch {
       // Not JSON after all: an older line may still be whole.
     }
