@@ -38,7 +38,7 @@
 // - Every write is atomic (temporary name, rename); the first one that fails stops the job
 //   with an error naming the file, and its temporary file is removed.
 
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { totalmem } from 'node:os';
@@ -436,33 +436,15 @@ export class Job {
     if (!entry) throw new JobError(`${path} is not part of the job${hint}`);
     if (!entry.append) return { bytes: this.readFile(name), discarded: 0 };
     if (this.appending.has(name)) throw new RangeError(`Job.readAppended: ${path} is being appended to by this job`);
-    let fd: number;
-    try {
-      fd = openSync(path, 'r+');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new JobError(`${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`}${hint}`);
+    const reader = this.appendedReader(name);
+    const bytes = Buffer.allocUnsafe(reader.bytes);
+    reader.read(bytes);
+    const discarded = reader.size - reader.bytes;
+    if (discarded > 0) {
+      truncateSync(path, reader.bytes);
+      this.log(`descent ${this.command.split(' ')[0]}: discarded ${discarded} bytes past the last committed step in ${path} (written by a run stopped before it committed them)`);
     }
-    try {
-      const size = fstatSync(fd).size;
-      if (size < entry.bytes) throw new JobError(`${path} holds ${size} bytes, fewer than the ${entry.bytes} its last commit counts (truncated)${hint}`);
-      const bytes = Buffer.allocUnsafe(entry.bytes);
-      for (let done = 0; done < entry.bytes;) {
-        const got = readSync(fd, bytes, done, entry.bytes - done, done);
-        if (got === 0) throw new JobError(`${path} ended after ${done} of its ${entry.bytes} committed bytes${hint}`);
-        done += got;
-      }
-      const sum = checksum(bytes);
-      if (sum !== entry.crc32) throw new JobError(`${path} does not match its checksum (CRC-32 of its ${entry.bytes} committed bytes ${sum}, expected ${entry.crc32})${hint}`);
-      const discarded = size - entry.bytes;
-      if (discarded > 0) {
-        ftruncateSync(fd, entry.bytes);
-        this.log(`descent ${this.command.split(' ')[0]}: discarded ${discarded} bytes past the last committed step in ${path} (written by a run stopped before it committed them)`);
-      }
-      return { bytes, discarded };
-    } finally {
-      closeSync(fd);
-    }
+    return { bytes, discarded };
   }
 
   /**
@@ -470,9 +452,10 @@ export class Job {
    * hold whole beside what is made of them): each `read(into)` fills `into` with the next bytes.
    * When the last committed byte has been read, their CRC-32 is checked: a mismatch is the same
    * JobError as readAppended's, so nothing made of the bytes may be used before the end is read.
-   * A missing or shorter file is a JobError at once; bytes past the committed size are ignored.
+   * A missing or shorter file is a JobError at once; bytes past the committed size (`size` is
+   * the file's) are ignored.
    */
-  appendedReader(name: string): { readonly bytes: number; read(into: Uint8Array): void; close(): void } {
+  appendedReader(name: string): { readonly bytes: number; readonly size: number; read(into: Uint8Array): void; close(): void } {
     const entry = this.manifest.files[name];
     const path = this.path(name);
     const hint = `; the job's state in ${this.dir} is damaged: rerun with --fresh to start over`;
@@ -498,13 +481,19 @@ export class Job {
     };
     return {
       bytes: entry.bytes,
+      size,
       read: (into: Uint8Array) => {
         if (fd === null) throw new RangeError(`Job.appendedReader: ${path} is closed`);
         if (at + into.byteLength > entry.bytes) throw new RangeError(`Job.appendedReader: ${into.byteLength} bytes asked at ${at}, past the ${entry.bytes} committed bytes of ${path}`);
-        for (let done = 0; done < into.byteLength;) {
-          const got = readSync(fd, into, done, into.byteLength - done, at + done);
-          if (got === 0) throw new JobError(`${path} ended after ${at + done} of its ${entry.bytes} committed bytes${hint}`);
-          done += got;
+        try {
+          for (let done = 0; done < into.byteLength;) {
+            const got = readSync(fd, into, done, into.byteLength - done, at + done);
+            if (got === 0) throw new JobError(`${path} ended after ${at + done} of its ${entry.bytes} committed bytes${hint}`);
+            done += got;
+          }
+        } catch (e) {
+          close();
+          throw e;
         }
         crc = crc32(into, crc);
         at += into.byteLength;

@@ -187,6 +187,8 @@ export class Lanczos {
     const report = opts.reportProducts ?? [];
     if (!Array.isArray(report)) throw typeError(fn, 'opts.reportProducts', 'an array of probe indices', report);
     report.forEach((p, i) => checkInt(fn, `opts.reportProducts[${i}]`, p, 0, probes - 1));
+    // A probe that keeps its products reports them anyway.
+    const reportOnly = [...new Set(report)].filter((p) => !keep.includes(p)).sort((a, b) => a - b);
     const basis = Array.from({ length: probes }, () => zeros([maxSteps + 1, n], { dtype, backend }));
     const products = Array.from({ length: probes }, (_, p) => (keep.includes(p) ? zeros([maxSteps, n], { dtype, backend }) : null));
     const first = tidy(() => {
@@ -204,7 +206,7 @@ export class Lanczos {
     const snap: LanczosSnapshot = {
       n, probes, maxSteps, dtype, reorthogonalize: opts.reorthogonalize ?? true, breakdownTol,
       ...(keep.length > 0 ? { keepProducts: [...new Set(keep)].sort((a, b) => a - b) } : {}),
-      ...(report.some((p) => !keep.includes(p)) ? { reportProducts: [...new Set(report)].filter((p) => !keep.includes(p)).sort((a, b) => a - b) } : {}),
+      ...(reportOnly.length > 0 ? { reportProducts: reportOnly } : {}),
       steps: new Array(probes).fill(0), active: new Array(probes).fill(true),
       alpha: Array.from({ length: probes }, () => []), beta: Array.from({ length: probes }, () => []),
       normEstimate: 0, matvecs: 0,
