@@ -32,6 +32,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("optimStep", Napi::Function::New(env, OptimStep, "optimStep"));
   exports.Set("optimSumSq", Napi::Function::New(env, OptimSumSq, "optimSumSq"));
   exports.Set("orthogonalize", Napi::Function::New(env, Orthogonalize, "orthogonalize"));
+  exports.Set("orthonormalize", Napi::Function::New(env, Orthonormalize, "orthonormalize"));
+  exports.Set("crc32", Napi::Function::New(env, Crc32, "crc32"));
   exports.Set("muteStderr", Napi::Function::New(env, MuteStderr, "muteStderr"));
   exports.Set("restoreStderr", Napi::Function::New(env, RestoreStderr, "restoreStderr"));
   return exports;

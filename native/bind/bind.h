@@ -40,6 +40,9 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info);
 Napi::Value OptimSumSq(const Napi::CallbackInfo& info);
 
 Napi::Value Orthogonalize(const Napi::CallbackInfo& info);
+Napi::Value Orthonormalize(const Napi::CallbackInfo& info);
+
+Napi::Value Crc32(const Napi::CallbackInfo& info);
 
 Napi::Value MuteStderr(const Napi::CallbackInfo& info);
 Napi::Value RestoreStderr(const Napi::CallbackInfo& info);

@@ -2,6 +2,7 @@
 #include "linalg/orth.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "runtime/thread_pool.h"
@@ -89,21 +90,42 @@ DESCENT_ISA_CLONES void subtract(const float* q, int64_t rows, int64_t n, int64_
   }
 }
 
+// Σ x[k]² over one block, float lanes summed in double.
+DESCENT_ISA_CLONES double sum_squares(const float* x, int64_t len) {
+  float a[kLanes] = {};
+  int64_t k = 0;
+  for (; k + kLanes <= len; k += kLanes) {
+    for (int l = 0; l < kLanes; l++) a[l] += x[k + l] * x[k + l];
+  }
+  double s = 0;
+  for (int l = 0; l < kLanes; l++) s += a[l];
+  for (; k < len; k++) s += static_cast<double>(x[k]) * x[k];
+  return s;
+}
+
+DESCENT_ISA_CLONES void divide(float* x, int64_t len, float d) {
+  for (int64_t k = 0; k < len; k++) x[k] /= d;
+}
+
 }  // namespace
 
-void orthogonalize(const float* q, int64_t rows, int64_t n, const float* w, float* out) {
-  float* w2 = out;
-  float* h = out + n;
-  if (rows == 0) {
-    std::copy(w, w + n, w2);
-    return;
-  }
+double orthogonalize(const float* q, int64_t rows, int64_t n, const float* w, float* out, float* h, bool normalize) {
   ThreadPool& pool = ThreadPool::get();
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(pool.threads(), blocks));
   const int64_t per = (blocks + parts - 1) / parts;
-  std::vector<double> partial(static_cast<size_t>(parts * rows));
+  // Each part writes its own columns of out, so a fresh destination (a Lanczos basis row) is
+  // first touched by every thread at once: on a VM whose new pages fault in the host, the
+  // faults then overlap instead of queueing on one thread.
+  std::vector<double> partial(static_cast<size_t>(parts * std::max<int64_t>(rows, 1)));
+  std::vector<double> sumsq(static_cast<size_t>(parts));
   std::vector<float> h1(rows), h2(rows);
+  auto each_block = [&](int64_t p, auto&& body) {
+    for (int64_t b = p * per; b < std::min(blocks, (p + 1) * per); b++) {
+      const int64_t c0 = b * kBlock;
+      body(c0, std::min(kBlock, n - c0));
+    }
+  };
   auto reduce_into = [&](std::vector<float>& dst) {
     for (int64_t i = 0; i < rows; i++) {
       double s = 0;
@@ -111,35 +133,48 @@ void orthogonalize(const float* q, int64_t rows, int64_t n, const float* w, floa
       dst[i] = static_cast<float>(s);
     }
   };
-  // Sweep 1: h1 = Q w.
+  if (rows > 0) {
+    // Sweep 1: h1 = Q w.
+    pool.run(parts, [&](int64_t p) {
+      double* acc = partial.data() + p * rows;
+      std::fill(acc, acc + rows, 0.0);
+      each_block(p, [&](int64_t c0, int64_t len) { project(q, rows, n, c0, len, w + c0, acc); });
+    });
+    reduce_into(h1);
+    // Sweep 2: w1 = w − Qᵀh1 (into out), h2 = Q w1, block by block.
+    pool.run(parts, [&](int64_t p) {
+      double* acc = partial.data() + p * rows;
+      std::fill(acc, acc + rows, 0.0);
+      each_block(p, [&](int64_t c0, int64_t len) {
+        subtract(q, rows, n, c0, len, h1.data(), w + c0, out + c0);
+        project(q, rows, n, c0, len, out + c0, acc);
+      });
+    });
+    reduce_into(h2);
+  }
+  // Sweep 3: w2 = w1 − Qᵀh2 in place (w2 = w when there is no basis), and ‖w2‖² per part.
   pool.run(parts, [&](int64_t p) {
-    double* acc = partial.data() + p * rows;
-    std::fill(acc, acc + rows, 0.0);
-    for (int64_t b = p * per; b < std::min(blocks, (p + 1) * per); b++) {
-      const int64_t c0 = b * kBlock, len = std::min(kBlock, n - c0);
-      project(q, rows, n, c0, len, w + c0, acc);
-    }
-  });
-  reduce_into(h1);
-  // Sweep 2: w1 = w − Qᵀh1 (into out), h2 = Q w1, block by block.
-  pool.run(parts, [&](int64_t p) {
-    double* acc = partial.data() + p * rows;
-    std::fill(acc, acc + rows, 0.0);
-    for (int64_t b = p * per; b < std::min(blocks, (p + 1) * per); b++) {
-      const int64_t c0 = b * kBlock, len = std::min(kBlock, n - c0);
-      subtract(q, rows, n, c0, len, h1.data(), w + c0, w2 + c0);
-      project(q, rows, n, c0, len, w2 + c0, acc);
-    }
-  });
-  reduce_into(h2);
-  // Sweep 3: w2 = w1 − Qᵀh2 in place.
-  pool.run(parts, [&](int64_t p) {
-    for (int64_t b = p * per; b < std::min(blocks, (p + 1) * per); b++) {
-      const int64_t c0 = b * kBlock, len = std::min(kBlock, n - c0);
-      subtract(q, rows, n, c0, len, h2.data(), w2 + c0, w2 + c0);
-    }
+    double s = 0;
+    each_block(p, [&](int64_t c0, int64_t len) {
+      if (rows > 0) subtract(q, rows, n, c0, len, h2.data(), out + c0, out + c0);
+      else std::copy(w + c0, w + c0 + len, out + c0);
+      s += sum_squares(out + c0, len);
+    });
+    sumsq[p] = s;
   });
   for (int64_t i = 0; i < rows; i++) h[i] = h1[i] + h2[i];
+  double total = 0;
+  for (double s : sumsq) total += s;
+  const double norm = std::sqrt(total);
+  if (normalize) {
+    // Divided (not multiplied by a reciprocal), as a division by the float norm would; a zero
+    // norm (breakdown) leaves non-finite values, as it would there.
+    const float nf = static_cast<float>(norm);
+    pool.run(parts, [&](int64_t p) {
+      each_block(p, [&](int64_t c0, int64_t len) { divide(out + c0, len, nf); });
+    });
+  }
+  return norm;
 }
 
 }  // namespace linalg

@@ -212,6 +212,13 @@ export interface OpSignatures {
    * as the first n + rows values of a storage that may be longer (cpu: reused across steps).
    */
   orthogonalize(q: Contig, rows: number, n: number, w: Contig): Storage;
+  /**
+   * Optional (cpu; float32): the passes of `orthogonalize` with w2/‖w2‖ written into `into`
+   * (n values; it may lie in q's own storage past the rows read, as the next Lanczos row does)
+   * instead of a new storage. Returns h1 + h2 (rows values) and ‖w2‖ (summed in double), or
+   * null where it does not apply (other dtypes): callers then use orthogonalize.
+   */
+  orthonormalizeInto?(q: Contig, rows: number, n: number, w: Contig, into: Contig): { coeffs: Float32Array; norm: number } | null;
 
   // ─── Optimizer steps (see OptimArgs; owner: src/optim/) ───
   /** Squared norms of x [replicas, size] per (replica, group): out[r·G + j] = Σ_{i∈group j} x[r, i]², float32. */

@@ -42,7 +42,7 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, r
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { totalmem } from 'node:os';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../io/crc32.js';
 import { DescentError } from '../errors.js';
 import { WriteError, writeAtomic } from '../io/files.js';
 import type { Json } from '../algorithms/experiment.js';

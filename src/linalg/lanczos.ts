@@ -8,7 +8,9 @@
 // Full reorthogonalisation (the default): after w = A q_j, two passes of classical
 // Gram–Schmidt against the probe's whole stored basis, w ← w − Qᵀ(Q w) (the "twice is
 // enough" rule, Giraud, Langou & Rozložník 2005), as one backend op (`orthogonalize`; the
-// cpu kernel reads the basis three times instead of four). α_j is the
+// cpu kernel reads the basis three times instead of four, and its `orthonormalizeInto`
+// also takes the norm and writes q_{j+1} = w/‖w‖ straight into the basis: no intermediate
+// vectors, and the new row's first touch split over the threads). α_j is the
 // q_j coefficient of the two passes; β_j = ‖w‖. This keeps Q orthonormal to working
 // precision, so no spurious copies ("ghosts") of converged eigenvalues appear. With
 // `reorthogonalize: false` the plain three-term recurrence runs instead (for comparison).
@@ -290,18 +292,95 @@ export class Lanczos {
     this.matvecs += act.length;
 
     const keptProbes = act.filter((p) => this.products[p] || this.reportProducts.includes(p));
-    const { next, coeffs, kept } = tidy(() => {
-      const w = contiguous(transpose(out));
-      const keptRows: Tensor[] = [];
-      act.forEach((p, i) => {
-        if (this.products[p]) {
-          writeRows(this.products[p]!, j, slice(w, [i, 0], [1, n]));
-          // The kept row itself (a view), not a second copy.
-          keptRows.push(slice(this.products[p]!, [j, 0], [1, n]));
-        } else if (this.reportProducts.includes(p)) {
-          keptRows.push(slice(w, [i, 0], [1, n]));
-        }
+    const w = contiguous(transpose(out));
+    out.dispose();
+    let coeffs: { alpha: number[]; beta: number[]; next: Tensor | null };
+    let kept: Tensor | null;
+    try {
+      kept = tidy(() => {
+        const keptRows: Tensor[] = [];
+        act.forEach((p, i) => {
+          if (this.products[p]) {
+            writeRows(this.products[p]!, j, slice(w, [i, 0], [1, n]));
+            // The kept row itself (a view), not a second copy.
+            keptRows.push(slice(this.products[p]!, [j, 0], [1, n]));
+          } else if (this.reportProducts.includes(p)) {
+            keptRows.push(slice(w, [i, 0], [1, n]));
+          }
+        });
+        return keptRows.length === 0 ? null : keptRows.length === 1 ? keptRows[0]! : concat(keptRows, 0);
       });
+      coeffs = this.orthonormalizeInPlace(act, w, j) ?? await this.orthonormalizeByOps(act, w, j);
+    } finally {
+      w.dispose();
+    }
+
+    act.forEach((p, i) => {
+      const a = coeffs.alpha[i]!, bt = coeffs.beta[i]!;
+      if (!Number.isFinite(a) || !Number.isFinite(bt)) {
+        coeffs.next?.dispose();
+        kept?.dispose();
+        throw new RangeError(`lanczos: the operator produced a non-finite value at step ${j + 1} of probe ${p} (α = ${a}, β = ${bt})`);
+      }
+    });
+    act.forEach((p, i) => {
+      const bt = coeffs.beta[i]!;
+      this.alpha[p]!.push(coeffs.alpha[i]!);
+      this.beta[p]!.push(bt);
+      this.steps[p] = j + 1;
+      this.normEstimate = Math.max(this.normEstimate, gershgorin(this.alpha[p]!, this.beta[p]!));
+      if (coeffs.next) {
+        const row = slice(coeffs.next, [i, 0], [1, n]);
+        writeRows(this.basis[p]!, j + 1, row);
+        row.dispose();
+      }
+      if (bt <= this.breakdownTol * this.normEstimate) this.active[p] = false;
+      if (j + 1 >= this.maxSteps) this.active[p] = false;
+    });
+    // The new rows: the basis rows themselves (views) when they were written in place.
+    const next = coeffs.next ?? tidy(() => act.length === 1
+      ? slice(this.basis[act[0]!]!, [j + 1, 0], [1, n])
+      : concat(act.map((p) => slice(this.basis[p]!, [j + 1, 0], [1, n])), 0));
+    const alphaStep = coeffs.alpha, betaStep = coeffs.beta;
+    const info: LanczosStepInfo = {
+      step: j + 1, probes: act, rows: next, alpha: alphaStep, beta: betaStep,
+      products: kept ? { probes: keptProbes, rows: kept } : null,
+    };
+    // The rows stay readable until the next step, which disposes them.
+    this.lastRows?.dispose();
+    this.lastKept?.dispose();
+    this.lastRows = next;
+    this.lastKept = kept;
+    return info;
+  }
+
+  /**
+   * The backend's in-place reorthogonalisation (ops.orthonormalizeInto, cpu float32): each
+   * probe's w_i [n] (row i of `w`) becomes q_{j+2} = w2/‖w2‖ written straight into its basis
+   * row j + 1, with no intermediate vectors. Null where the backend has no such op.
+   */
+  private orthonormalizeInPlace(act: number[], w: Tensor, j: number): { alpha: number[]; beta: number[]; next: null } | null {
+    const ops = this.backend.ops;
+    if (!this.reorthogonalize || !ops.orthonormalizeInto) return null;
+    const alpha: number[] = [], beta: number[] = [];
+    for (const [i, p] of act.entries()) {
+      const q = this.basis[p]!;
+      const r = ops.orthonormalizeInto(q.contig, j + 1, this.n, { s: w.storage, offset: w.offset + i * this.n }, { s: q.storage, offset: q.offset + (j + 1) * this.n });
+      if (!r) {
+        // Every probe shares one dtype, so the op declines the first or none.
+        if (i === 0) return null;
+        throw new Error('lanczos: internal error: orthonormalizeInto declined a probe after accepting another');
+      }
+      alpha.push(r.coeffs[j]!);
+      beta.push(r.norm);
+    }
+    return { alpha, beta, next: null };
+  }
+
+  /** The same through tensor ops: the new rows in `next` ([b, n], normalised), not yet in the basis. */
+  private async orthonormalizeByOps(act: number[], w: Tensor, j: number): Promise<{ alpha: number[]; beta: number[]; next: Tensor }> {
+    const n = this.n;
+    const { next, coeffs } = tidy(() => {
       const rows: Tensor[] = [];
       const alphas: Tensor[] = [];
       act.forEach((p, i) => {
@@ -326,41 +405,11 @@ export class Lanczos {
       return {
         next: div(block, norms),
         coeffs: concat([...alphas.map((a) => reshape(a, [1])), reshape(norms, [act.length])], 0),
-        kept: keptRows.length === 0 ? null : keptRows.length === 1 ? keptRows[0]! : concat(keptRows, 0),
       };
     });
-    out.dispose();
     const host = await coeffs.data();
     coeffs.dispose();
-
-    const alphaStep: number[] = [], betaStep: number[] = [];
-    act.forEach((p, i) => {
-      const a = host[i]!, bt = host[act.length + i]!;
-      if (!Number.isFinite(a) || !Number.isFinite(bt)) {
-        throw new RangeError(`lanczos: the operator produced a non-finite value at step ${j + 1} of probe ${p} (α = ${a}, β = ${bt})`);
-      }
-      this.alpha[p]!.push(a);
-      this.beta[p]!.push(bt);
-      this.steps[p] = j + 1;
-      alphaStep.push(a);
-      betaStep.push(bt);
-      this.normEstimate = Math.max(this.normEstimate, gershgorin(this.alpha[p]!, this.beta[p]!));
-      const row = slice(next, [i, 0], [1, n]);
-      writeRows(this.basis[p]!, j + 1, row);
-      row.dispose();
-      if (bt <= this.breakdownTol * this.normEstimate) this.active[p] = false;
-      if (j + 1 >= this.maxSteps) this.active[p] = false;
-    });
-    const info: LanczosStepInfo = {
-      step: j + 1, probes: act, rows: next, alpha: alphaStep, beta: betaStep,
-      products: kept ? { probes: keptProbes, rows: kept } : null,
-    };
-    // The rows stay readable until the next step, which disposes them.
-    this.lastRows?.dispose();
-    this.lastKept?.dispose();
-    this.lastRows = next;
-    this.lastKept = kept;
-    return info;
+    return { alpha: act.map((_, i) => host[i]!), beta: act.map((_, i) => host[act.length + i]!), next };
   }
 
   private lastRows: Tensor | null = null;

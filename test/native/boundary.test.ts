@@ -19,7 +19,9 @@ type Kind =
   | 'in' | 'out' | 'offset' | 'size' | 'bool' | 'code' | 'strides' | 'shape' | 'number' | 'isa' | 'threads' | 'bias' | 'f64'
   // optimStep: a state buffer in a prefix (null shifts the blame to the next one), an optional
   // array checked only for its type, and an offset read only when its array is given.
-  | 'state' | 'typeOnly' | 'unchecked';
+  | 'state' | 'typeOnly' | 'unchecked'
+  // crc32's input: any typed array, read as bytes.
+  | 'bytes';
 
 interface Param {
   name: string;
@@ -138,6 +140,15 @@ const EXPORTS: Record<string, Export> = {
     ],
     valid: () => [f32(7), 1, 2, 3, f32(4), 1, f32(5)],
   },
+  orthonormalize: {
+    params: [
+      { name: 'q', kind: 'in' }, { name: 'qOffset', kind: 'offset' }, { name: 'rows', kind: 'size' }, { name: 'n', kind: 'size' },
+      { name: 'w', kind: 'in' }, { name: 'wOffset', kind: 'offset' }, { name: 'into', kind: 'out', overlaps: 4 }, { name: 'intoOffset', kind: 'offset' },
+      { name: 'h', kind: 'out', overlaps: 0 },
+    ],
+    valid: () => [f32(7), 1, 2, 3, f32(4), 1, f32(5), 1, f32(2)],
+  },
+  crc32: { params: [{ name: 'data', kind: 'bytes' }, { name: 'crc', kind: 'size' }], valid: () => [new Uint8Array(100).map((_, i) => i), 7] },
   // No arguments; the row checks the valid calls work (restore after mute, in that order: ALL is sorted).
   muteStderr: { params: [], valid: () => [] },
   restoreStderr: { params: [], valid: () => [] },
@@ -229,6 +240,11 @@ function badValues(p: Param, valid: unknown): Bad[] {
       return [constant('buf', T, 'a string'), constant(new Float64Array(400), T, 'a Float64Array'), constant(7, T, 'a number')];
     case 'unchecked':
       return [];
+    case 'bytes':
+      return [
+        constant(undefined, T, 'missing'), constant(null, T, 'null'), constant([1, 2, 3], T, 'a plain array'), constant('buf', T, 'a string'),
+        constant({ length: 100 }, T, 'an array-like'), constant(new DataView(new ArrayBuffer(64)), T, 'a DataView'), constant(new ArrayBuffer(8), T, 'an ArrayBuffer'),
+      ];
     case 'f64':
       return [
         constant(undefined, T, 'missing'), constant(new Float32Array(3), T, 'a Float32Array'), constant([2, 2], T, 'a plain array'),

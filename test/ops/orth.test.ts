@@ -1,6 +1,7 @@
 // The orthogonalize op (two fused classical Gram–Schmidt passes, src/backend/ops.ts) on every
 // backend against the reference backend, for orthonormal and for non-orthonormal bases.
 
+import test from 'ava';
 import * as d from '../../src/index.js';
 import type { Backend } from '../../src/index.js';
 import { assertClose, U } from '../helpers/close.js';
@@ -62,5 +63,50 @@ for (const c of CASES) {
     const qmax = q.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const scale = c.orthonormal ? Math.max(1, qmax * sw) : qmax * sw * (1 + qmax * c.n);
     assertClose(t, got, want, () => 4 * (c.n + c.rows + 2) * U.float32 * scale, 'orthogonalize');
+  });
+}
+
+// The cpu backend's optional orthonormalizeInto: the same passes with the result normalised
+// and written into the basis's own next row (the Lanczos step's q_{j+2}).
+for (const c of CASES) {
+  test(`orthonormalizeInto · cpu · rows=${c.rows} n=${c.n} ${c.orthonormal ? 'orthonormal' : 'general'} basis, into row ${c.rows} of the basis`, async (t) => {
+    const b = await d.initBackend('cpu');
+    const q = basis(c.rows, c.n, c.orthonormal, c.rows * 31 + c.n);
+    const w = randu(c.n + 3, c.n + 7, -2, 2);
+    const qt = d.tensor(q, [c.rows, c.n], { backend: ref });
+    const wt = d.tensor(w, [c.n + 3], { backend: ref });
+    const s = ref.ops.orthogonalize(qt.strided, c.rows, c.n, { s: wt.strided.s, offset: 3 });
+    const want = Float64Array.from(await ref.read(s, 0, c.n + c.rows));
+    ref.free(s);
+    qt.dispose();
+    wt.dispose();
+    let nn = 0;
+    for (let k = 0; k < c.n; k++) nn += want[k]! ** 2;
+    const beta = Math.sqrt(nn);
+
+    // The basis with one more row, holding garbage the op must overwrite.
+    const full = new Float32Array((c.rows + 1) * c.n).fill(7);
+    full.set(q);
+    const qb = d.tensor(full, [c.rows + 1, c.n], { backend: b });
+    const wb = d.tensor(w, [c.n + 3], { backend: b });
+    const r = b.ops.orthonormalizeInto!(qb.contig, c.rows, c.n, { s: wb.contig.s, offset: 3 }, { s: qb.contig.s, offset: c.rows * c.n });
+    t.truthy(r);
+    const got = await qb.data();
+    qb.dispose();
+    wb.dispose();
+    // The rows read are untouched.
+    t.deepEqual(got.subarray(0, c.rows * c.n), q);
+    // Bounds as for orthogonalize (e on w2 and the coefficients); ‖w2‖ then carries √n·e
+    // (relative to scale) and each normalised value (e + |w2_k|·Δβ/β)/β, plus its rounding.
+    let sw = 0;
+    for (let k = 0; k < c.n; k++) sw += Math.abs(w[k + 3]!);
+    const qmax = q.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const scale = c.orthonormal ? Math.max(1, qmax * sw) : qmax * sw * (1 + qmax * c.n);
+    const e = 4 * (c.n + c.rows + 2) * U.float32 * scale;
+    const dBeta = Math.sqrt(c.n) * e + c.n * U.float32 * beta;
+    t.true(Math.abs(r!.norm - beta) <= dBeta, `norm ${r!.norm} against ${beta} (bound ${dBeta})`);
+    assertClose(t, r!.coeffs, want.subarray(c.n), () => e, 'coefficients');
+    const row = got.subarray(c.rows * c.n);
+    assertClose(t, row, Array.from(want.subarray(0, c.n), (v) => v / beta), (k) => (e + Math.abs(want[k]!) * dBeta / beta) / beta + 2 * U.float32 * Math.abs(want[k]! / beta), 'normalised row');
   });
 }

@@ -81,11 +81,15 @@ export interface NativeAddon {
   restoreStderr(): boolean;
   /** Two fused Gram–Schmidt passes of w against rows Q[0..rows) ([rows, n] at qOffset): out = [w2 (n), h1 + h2 (rows)]. */
   orthogonalize(q: Float32Array, qOffset: number, rows: number, n: number, w: Float32Array, wOffset: number, out: Float32Array): void;
+  /** The same passes with w2/‖w2‖ written to into[intoOffset..+n) and h1 + h2 to h[0..rows); returns ‖w2‖. */
+  /** The CRC-32 of data's bytes continuing from crc (zlib's convention). */
+  crc32(data: ArrayBufferView, crc: number): number;
+  orthonormalize(q: Float32Array, qOffset: number, rows: number, n: number, w: Float32Array, wOffset: number, into: Float32Array, intoOffset: number, h: Float32Array): number;
 }
 
 /** The names of every export, for tests that walk the whole boundary. */
 export const NATIVE_EXPORTS = [
   'cpuInfo', 'setThreads', 'getThreads', 'setIsa', 'hugeBuffer', 'sgemm', 'sgemmSgd', 'fill', 'unary', 'binary', 'where', 'copyInto', 'cast',
-  'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync', 'orthogonalize',
+  'reduce', 'softmax', 'gather', 'scatterAdd', 'fmaBurst', 'streamTriad', 'tridiagEig', 'tridiagEigSync', 'orthogonalize', 'orthonormalize', 'crc32',
   'muteStderr', 'restoreStderr',
 ] as const satisfies readonly (keyof NativeAddon)[];

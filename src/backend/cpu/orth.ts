@@ -7,7 +7,7 @@ import { referenceOps } from '../reference/index.js';
 import { f32 } from './elementwise.js';
 import { loadNative } from './load.js';
 
-export const orth: Pick<OpSignatures, 'orthogonalize'> = {
+export const orth: Pick<OpSignatures, 'orthogonalize' | 'orthonormalizeInto'> = {
   orthogonalize(q: Contig, rows: number, n: number, w: Contig): Storage {
     if (!f32(q.s) || !f32(w.s)) return referenceOps.orthogonalize(q, rows, n, w);
     // The result fills the first n + rows values of a buffer whose length grows in steps of 64
@@ -16,5 +16,11 @@ export const orth: Pick<OpSignatures, 'orthogonalize'> = {
     const out = takeF32(n + Math.ceil(rows / 64) * 64, false);
     loadNative().orthogonalize(host(q.s).data as Float32Array, q.offset, rows, n, host(w.s).data as Float32Array, w.offset, out);
     return new HostStorage(out);
+  },
+  orthonormalizeInto(q: Contig, rows: number, n: number, w: Contig, into: Contig) {
+    if (!f32(q.s) || !f32(w.s) || !f32(into.s)) return null;
+    const coeffs = new Float32Array(rows);
+    const norm = loadNative().orthonormalize(host(q.s).data as Float32Array, q.offset, rows, n, host(w.s).data as Float32Array, w.offset, host(into.s).data as Float32Array, into.offset, coeffs);
+    return { coeffs, norm };
   },
 };
