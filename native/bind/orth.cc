@@ -6,15 +6,21 @@
 //   orthonormalize(q, qOffset, rows, n, w, wOffset, into, intoOffset, h) → ‖w2‖
 //     the same passes, with w2/‖w2‖ written to into[intoOffset .. intoOffset + n) (which may
 //     be the basis's own array, past the rows read: the next Lanczos row) and h1 + h2 to
-//     h[0 .. rows); into's range and h may not overlap q's rows, w or each other.
+//     h[0 .. rows); into's range and h may not overlap q's rows, w or each other. When into
+//     holds a further n values after the ones written (the basis's next row), an idle worker
+//     then populates their memory in the background (runtime/prefault.h), rows of 256 KiB
+//     or more: the next step's write finds it ready.
 #include "bind/args.h"
 #include "bind/bind.h"
 #include "linalg/orth.h"
+#include "runtime/prefault.h"
 
 namespace descent {
 namespace bind {
 
 namespace {
+
+constexpr int64_t kPrefaultMin = int64_t(256) << 10;
 
 struct Inputs {
   Array q, w;
@@ -67,6 +73,7 @@ Napi::Value Orthonormalize(const Napi::CallbackInfo& info) {
     float* o = into.as<float>() + ioff;
     float* hp = h.as<float>();
     guard(in, [&] { norm = linalg::orthogonalize(x.qp(), x.rows, x.n, x.wp(), o, hp, true); });
+    if (ioff + 2 * x.n <= into.length && x.n * int64_t(sizeof(float)) >= kPrefaultMin) populate_later(o + x.n, size_t(x.n) * sizeof(float));
   }
   return Napi::Number::New(info.Env(), norm);
 }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -53,6 +54,30 @@ struct State {
   std::mutex err_mu;
   std::exception_ptr error;
 
+  // One background task (post_background), taken by the first idle worker.
+  std::mutex bg_mu;
+  std::function<void()> bg;  // guarded by bg_mu
+  std::atomic<bool> bg_ready{false};
+
+  /** Runs the posted background task, if any; true when it ran one. */
+  bool run_background() {
+    if (!bg_ready.load(std::memory_order_acquire)) return false;
+    std::function<void()> task;
+    {
+      std::lock_guard<std::mutex> lk(bg_mu);
+      if (!bg) return false;
+      task = std::move(bg);
+      bg = nullptr;
+      bg_ready.store(false, std::memory_order_release);
+    }
+    try {
+      task();
+    } catch (...) {
+      // Background work is advisory: a failure is dropped.
+    }
+    return true;
+  }
+
   void work() {
     for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < ntasks;) {
       try {
@@ -75,20 +100,22 @@ struct State {
   void worker_loop(uint64_t seen) {
     for (;;) {
       uint64_t g = gen.load(std::memory_order_acquire);
-      if (g == seen) {
+      if (g == seen && !bg_ready.load(std::memory_order_acquire)) {
         auto until = std::chrono::steady_clock::now() + kSpin;
-        for (int i = 1; (g = gen.load(std::memory_order_acquire)) == seen; i++) {
+        for (int i = 1; (g = gen.load(std::memory_order_acquire)) == seen && !bg_ready.load(std::memory_order_relaxed); i++) {
           if (stop.load(std::memory_order_relaxed)) return;
           _mm_pause();
           if ((i & 63) == 0 && std::chrono::steady_clock::now() > until) {
             std::unique_lock<std::mutex> lk(mu);
             sleepers++;
-            cv.wait(lk, [&] { return gen.load(std::memory_order_acquire) != seen || stop.load(); });
+            cv.wait(lk, [&] { return gen.load(std::memory_order_acquire) != seen || stop.load() || bg_ready.load(); });
             sleepers--;
           }
         }
       }
       if (stop.load()) return;
+      // A job announced meanwhile is seen on the next pass (and skipped if already closed).
+      if (run_background()) continue;
       seen = g;
       if (join(g)) {
         work();
@@ -171,6 +198,22 @@ void ThreadPool::set_threads(int n) {
   if (n == s.threads) return;
   s.stop_workers();
   s.start_workers(n);
+}
+
+void ThreadPool::post_background(std::function<void()> task) {
+  State& s = state();
+  if (s.workers.empty()) return;
+  {
+    std::lock_guard<std::mutex> lk(s.bg_mu);
+    s.bg = std::move(task);
+  }
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lk(s.mu);
+    s.bg_ready.store(true, std::memory_order_release);
+    wake = s.sleepers > 0;
+  }
+  if (wake) s.cv.notify_one();
 }
 
 void ThreadPool::run_impl(int64_t ntasks, void (*fn)(void*, int64_t), void* ctx) {

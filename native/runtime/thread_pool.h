@@ -4,9 +4,13 @@
 // back-to-back kernels start in about a microsecond), then sleep on a condition variable.
 // An exception thrown by a task is rethrown by run() in the caller. Parallel regions do
 // not nest and do not overlap: a run() while another is in flight runs serially.
+// `post_background(task)` hands one advisory task (prefaulting memory) to the first idle
+// worker and returns at once; a run() meanwhile does not wait for it: its tasks go to the
+// caller and the workers still free.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -24,6 +28,13 @@ class ThreadPool {
   int threads() const;
   /** Sets the thread count (1..kMaxThreads); stops or starts workers. */
   void set_threads(int n);
+
+  /**
+   * Runs `task` on an idle worker, in the background; replaces a posted task not yet
+   * started; dropped when there are no workers. For work that may be skipped (it must not
+   * throw, and nothing may wait for it).
+   */
+  void post_background(std::function<void()> task);
 
   template <class F>
   void run(int64_t ntasks, F&& body) {

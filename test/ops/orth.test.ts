@@ -110,3 +110,32 @@ for (const c of CASES) {
     assertClose(t, row, Array.from(want.subarray(0, c.n), (v) => v / beta), (k) => (e + Math.abs(want[k]!) * dBeta / beta) / beta + 2 * U.float32 * Math.abs(want[k]! / beta), 'normalised row');
   });
 }
+
+// With a further row after `into` (n ≥ 64Ki values), the cpu op has an idle pool worker
+// populate that row's memory in the background (native/runtime/prefault.h): its contents
+// stay as they were, and threaded kernels started meanwhile still give their results.
+test('orthonormalizeInto · cpu · the background population of the next row leaves it intact and threaded kernels correct', async (t) => {
+  const b = await d.initBackend('cpu');
+  const rows = 3, n = 70_000;
+  const q = basis(rows, n, true, 99);
+  const full = new Float32Array((rows + 2) * n);
+  full.set(q);
+  const pattern = randu(n, 5);
+  full.set(pattern, (rows + 1) * n);
+  const qb = d.tensor(full, [rows + 2, n], { backend: b });
+  const wb = d.tensor(randu(n, 6), [n], { backend: b });
+  const x = randu(256 * 300, 7), y = randu(300 * 200, 8);
+  const want = await d.matmul(d.tensor(x, [256, 300], { backend: ref }), d.tensor(y, [300, 200], { backend: ref })).data();
+  for (let round = 0; round < 5; round++) {
+    t.truthy(b.ops.orthonormalizeInto!(qb.contig, rows, n, wb.contig, { s: qb.contig.s, offset: rows * n }));
+    // Straight away, while the worker may still be populating.
+    const got = await d.matmul(d.tensor(x, [256, 300], { backend: b }), d.tensor(y, [300, 200], { backend: b })).data();
+    // A dot of length K = 300 with |x|, |y| ≤ 1: error ≤ K·u·Σ|x||y| ≤ K²·u.
+    assertClose(t, got, want, () => 300 * 300 * U.float32, `matmul in round ${round}`);
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  const after = await qb.data();
+  t.deepEqual(after.subarray((rows + 1) * n), pattern);
+  qb.dispose();
+  wb.dispose();
+});
