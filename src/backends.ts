@@ -18,13 +18,15 @@ registerNativeTridiagEig(() => {
   } catch {
     return null;
   }
-  return async (diag, off, opts = {}) => {
-    // Without full vectors only rows 0 and k−1 are computed: O(k²), not O(k³).
-    const full = opts.vectors === true;
-    const { values, vectors } = await addon.tridiagEig(diag, off, !full);
+  // Without full vectors only rows 0 and k−1 are computed: O(k²), not O(k³).
+  const convention = ({ values, vectors }: { values: Float64Array; vectors: Float64Array }, full: boolean) => {
     const k = values.length;
     if (!full) return { values, first: vectors.slice(0, k), last: vectors.slice(k, 2 * k) };
     return { values, first: vectors.slice(0, k), last: vectors.slice((k - 1) * k, k * k), vectors };
+  };
+  return {
+    solve: async (diag, off, opts = {}) => convention(await addon.tridiagEig(diag, off, opts.vectors !== true), opts.vectors === true),
+    solveSync: (diag, off, opts = {}) => convention(addon.tridiagEigSync(diag, off, opts.vectors !== true), opts.vectors === true),
   };
 });
 registerBackend('webgpu', async () => (await import('./backend/webgpu/index.js')).createWebGPUBackend());

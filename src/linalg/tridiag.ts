@@ -159,30 +159,43 @@ export function tridiagEigReference(diag: Float64Array, off: Float64Array, opts:
   return vectors ? { values, first, last, vectors } : { values, first, last };
 }
 
-let nativeTridiagEig: TridiagEigFn | null | undefined;
-let provider: (() => TridiagEigFn | null) | null = null;
+/** A native solver in both forms: on a worker thread, and on the calling thread. */
+export interface NativeTridiagEig {
+  solve: TridiagEigFn;
+  solveSync: (diag: Float64Array, off: Float64Array, opts?: TridiagEigOptions) => TridiagEigResult;
+}
+
+let registered: NativeTridiagEig | null | undefined;
+let provider: (() => NativeTridiagEig | null) | null = null;
+/** setNativeTridiagEig's choice (undefined: none, the registered solver is used). */
+let override: TridiagEigFn | null | undefined;
 
 /**
  * @internal Registers where the native solver comes from: `load` returns it (in this file's
  * output convention) or null when it is unavailable, and runs on first use. Called once by
  * src/backends.ts with the cpu addon's solver.
  */
-export function registerNativeTridiagEig(load: () => TridiagEigFn | null): void {
+export function registerNativeTridiagEig(load: () => NativeTridiagEig | null): void {
   provider = load;
-  nativeTridiagEig = undefined;
+  registered = undefined;
+}
+
+function loaded(): NativeTridiagEig | null {
+  if (registered === undefined) registered = provider ? provider() : null;
+  return registered;
 }
 
 function native(): TridiagEigFn | null {
-  if (nativeTridiagEig === undefined) nativeTridiagEig = provider ? provider() : null;
-  return nativeTridiagEig;
+  return override !== undefined ? override : loaded()?.solve ?? null;
 }
 
 /**
  * Overrides the solver `tridiagEig` uses: a function following this file's output
  * convention, null for the TypeScript one, undefined to go back to the registered native one.
+ * While an override is set, `tridiagEigSync` uses the TypeScript solver.
  */
 export function setNativeTridiagEig(fn: TridiagEigFn | null | undefined): void {
-  nativeTridiagEig = fn;
+  override = fn;
 }
 
 /** 'native' when the addon's solver is in use, else 'typescript'. */
@@ -201,7 +214,15 @@ export async function tridiagEig(diag: Float64Array, off: Float64Array, opts: Tr
   return tridiagEigReference(diag, off, opts);
 }
 
-/** The synchronous TypeScript path (for per-step convergence checks on small k). */
+/**
+ * The same on the calling thread, for the per-step convergence test of a Lanczos run: the
+ * native solver's synchronous form when it is in use (k = 1..20 in a fresh process: 0.6 ms
+ * in all against 10 ms for the TypeScript one, most of it before V8 has compiled it), else
+ * `tridiagEigReference`.
+ */
 export function tridiagEigSync(diag: Float64Array, off: Float64Array, opts: TridiagEigOptions = {}): TridiagEigResult {
+  checkArgs('tridiagEigSync', diag, off);
+  const fn = override === undefined ? loaded()?.solveSync : undefined;
+  if (fn && diag.length > 0) return fn(diag, off, opts);
   return tridiagEigReference(diag, off, opts);
 }

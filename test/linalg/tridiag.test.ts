@@ -10,7 +10,7 @@ import test from 'ava';
 import { gramOrthonormaliser, householderQ, randomOrthogonal, symEig } from '../../src/linalg/dense.js';
 // The native solver is injected where the backends are registered (src/backends.ts).
 import '../../src/backends.js';
-import { tridiagEig, tridiagEigReference } from '../../src/linalg/tridiag.js';
+import { tridiagEig, tridiagEigReference, tridiagEigSync } from '../../src/linalg/tridiag.js';
 import { normal } from '../../src/random.js';
 
 const U64 = 2 ** -53;
@@ -185,17 +185,37 @@ test('tridiagEig · the native solver (cpu addon) agrees with the TypeScript one
   for (const [k, seed] of [[1, 1], [5, 2], [80, 3], [400, 4]] as const) {
     const { d, e } = randomTridiag(k, seed);
     const nrm = tnorm(d, e), bound = 2 * k * U64 * nrm;
-    const a = await tridiagEig(d, e, { vectors: true }), b = tridiagEigReference(d, e, { vectors: true });
-    for (let j = 0; j < k; j++) {
-      t.true(Math.abs(a.values[j]! - b.values[j]!) <= bound, `k=${k} value ${j}`);
-      // Vectors agree up to sign, within the residual bound over the gap to the neighbours.
-      const gap = Math.min(j > 0 ? b.values[j]! - b.values[j - 1]! : Infinity, j < k - 1 ? b.values[j + 1]! - b.values[j]! : Infinity);
-      const big = Math.abs(b.first[j]!) >= Math.abs(b.last[j]!) ? 'first' : 'last';
-      const sign = Math.sign(a[big][j]! * b[big][j]!) || 1;
-      t.true(Math.abs(a.first[j]! - sign * b.first[j]!) <= bound / gap + k * U64, `k=${k} first ${j}`);
-      t.true(Math.abs(a.last[j]! - sign * b.last[j]!) <= bound / gap + k * U64, `k=${k} last ${j}`);
+    const b = tridiagEigReference(d, e, { vectors: true });
+    // The solver on a worker thread, and its synchronous form with and without the whole Z.
+    for (const a of [await tridiagEig(d, e, { vectors: true }), tridiagEigSync(d, e, { vectors: true }), tridiagEigSync(d, e)]) {
+      for (let j = 0; j < k; j++) {
+        t.true(Math.abs(a.values[j]! - b.values[j]!) <= bound, `k=${k} value ${j}`);
+        // Vectors agree up to sign, within the residual bound over the gap to the neighbours.
+        const gap = Math.min(j > 0 ? b.values[j]! - b.values[j - 1]! : Infinity, j < k - 1 ? b.values[j + 1]! - b.values[j]! : Infinity);
+        const big = Math.abs(b.first[j]!) >= Math.abs(b.last[j]!) ? 'first' : 'last';
+        const sign = Math.sign(a[big][j]! * b[big][j]!) || 1;
+        t.true(Math.abs(a.first[j]! - sign * b.first[j]!) <= bound / gap + k * U64, `k=${k} first ${j}`);
+        t.true(Math.abs(a.last[j]! - sign * b.last[j]!) <= bound / gap + k * U64, `k=${k} last ${j}`);
+      }
     }
   }
+});
+
+test('tridiagEigSync · the native solver\'s synchronous form while it is in use; the TypeScript one while setNativeTridiagEig overrides', async (t) => {
+  const { setNativeTridiagEig } = await import('../../src/linalg/tridiag.js');
+  const { loadNative } = await import('../../src/backend/cpu/load.js');
+  const { d, e } = randomTridiag(30, 7);
+  const native = loadNative().tridiagEigSync(d, e, true);
+  const got = tridiagEigSync(d, e);
+  t.deepEqual(got.values, native.values);
+  t.deepEqual(got.last, native.vectors.slice(30, 60));
+  setNativeTridiagEig(async () => { throw new Error('not this one'); });
+  try {
+    t.deepEqual(tridiagEigSync(d, e), tridiagEigReference(d, e));
+  } finally {
+    setNativeTridiagEig(undefined);
+  }
+  t.throws(() => tridiagEigSync(d, new Float64Array(3)), { instanceOf: RangeError, message: /tridiagEigSync: expected a Float64Array of length 29/ });
 });
 
 test('tridiagEig · the public API has one tridiagEig: linalg\'s, on the injected native solver', async (t) => {
