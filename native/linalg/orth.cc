@@ -19,6 +19,19 @@ constexpr int kLanes = 16;
 
 #define DESCENT_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
+// Σ a[k]·b[k] over one block, float lanes summed in double.
+DESCENT_ISA_CLONES double dot(const float* a, const float* b, int64_t len) {
+  float lanes[kLanes] = {};
+  int64_t k = 0;
+  for (; k + kLanes <= len; k += kLanes) {
+    for (int l = 0; l < kLanes; l++) lanes[l] += a[k + l] * b[k + l];
+  }
+  double s = 0;
+  for (int l = 0; l < kLanes; l++) s += lanes[l];
+  for (; k < len; k++) s += static_cast<double>(a[k]) * b[k];
+  return s;
+}
+
 // acc[i] += Σ_k Q[i, c0 + k]·x[k] for every row i over one block of len columns; four rows
 // at a time share the loads of x.
 DESCENT_ISA_CLONES void project(const float* q, int64_t rows, int64_t n, int64_t c0, int64_t len, const float* x, double* acc) {
@@ -57,18 +70,7 @@ DESCENT_ISA_CLONES void project(const float* q, int64_t rows, int64_t n, int64_t
     acc[i + 2] += s2;
     acc[i + 3] += s3;
   }
-  for (; i < rows; i++) {
-    const float* qi = q + i * n + c0;
-    float a[kLanes] = {};
-    int64_t k = 0;
-    for (; k + kLanes <= len; k += kLanes) {
-      for (int l = 0; l < kLanes; l++) a[l] += qi[k + l] * x[k + l];
-    }
-    double s = 0;
-    for (int l = 0; l < kLanes; l++) s += a[l];
-    for (; k < len; k++) s += static_cast<double>(qi[k]) * x[k];
-    acc[i] += s;
-  }
+  for (; i < rows; i++) acc[i] += dot(q + i * n + c0, x, len);
 }
 
 // y[k] = x[k] − Σ_i h[i]·Q[i, c0 + k] over one block (y may be x); four rows per sweep of y.
@@ -88,19 +90,6 @@ DESCENT_ISA_CLONES void subtract(const float* q, int64_t rows, int64_t n, int64_
     const float* qi = q + i * n + c0;
     for (int64_t k = 0; k < len; k++) y[k] -= hi * qi[k];
   }
-}
-
-// Σ x[k]² over one block, float lanes summed in double.
-DESCENT_ISA_CLONES double sum_squares(const float* x, int64_t len) {
-  float a[kLanes] = {};
-  int64_t k = 0;
-  for (; k + kLanes <= len; k += kLanes) {
-    for (int l = 0; l < kLanes; l++) a[l] += x[k + l] * x[k + l];
-  }
-  double s = 0;
-  for (int l = 0; l < kLanes; l++) s += a[l];
-  for (; k < len; k++) s += static_cast<double>(x[k]) * x[k];
-  return s;
 }
 
 DESCENT_ISA_CLONES void divide(float* x, int64_t len, float d) {
@@ -158,7 +147,7 @@ double orthogonalize(const float* q, int64_t rows, int64_t n, const float* w, fl
     each_block(p, [&](int64_t c0, int64_t len) {
       if (rows > 0) subtract(q, rows, n, c0, len, h2.data(), out + c0, out + c0);
       else std::copy(w + c0, w + c0 + len, out + c0);
-      s += sum_squares(out + c0, len);
+      s += dot(out + c0, out + c0, len);
     });
     sumsq[p] = s;
   });
