@@ -9,8 +9,8 @@
 // Gram–Schmidt against the probe's whole stored basis, w ← w − Qᵀ(Q w) (the "twice is
 // enough" rule, Giraud, Langou & Rozložník 2005), as one backend op (`orthogonalize`; the
 // cpu kernel reads the basis three times instead of four, and its `orthonormalizeInto`
-// also takes the norm and writes q_{j+1} = w/‖w‖ straight into the basis: no intermediate
-// vectors, and the new row's first touch split over the threads). α_j is the
+// also takes the norm and writes q_{j+1} = w/‖w‖ straight into the basis, with no
+// intermediate vectors, then has an idle worker populate the next row's memory). α_j is the
 // q_j coefficient of the two passes; β_j = ‖w‖. This keeps Q orthonormal to working
 // precision, so no spurious copies ("ghosts") of converged eigenvalues appear. With
 // `reorthogonalize: false` the plain three-term recurrence runs instead (for comparison).
@@ -295,7 +295,7 @@ export class Lanczos {
     const w = contiguous(transpose(out));
     out.dispose();
     let coeffs: { alpha: number[]; beta: number[]; next: Tensor | null };
-    let kept: Tensor | null;
+    let kept: Tensor | null = null;
     try {
       kept = tidy(() => {
         const keptRows: Tensor[] = [];
@@ -311,6 +311,9 @@ export class Lanczos {
         return keptRows.length === 0 ? null : keptRows.length === 1 ? keptRows[0]! : concat(keptRows, 0);
       });
       coeffs = this.orthonormalizeInPlace(act, w, j) ?? await this.orthonormalizeByOps(act, w, j);
+    } catch (e) {
+      kept?.dispose();
+      throw e;
     } finally {
       w.dispose();
     }
