@@ -24,15 +24,19 @@ constexpr int64_t kPrefaultMin = int64_t(256) << 10;
 
 struct Inputs {
   Array q, w;
-  int64_t qoff, rows, n, qsize, woff;
+  int64_t qoff = 0, rows = 0, n = 0, qsize = 0, woff = 0;
   const float* qp() const { return qsize > 0 ? q.as<const float>() + qoff : nullptr; }
   const float* wp() const { return n > 0 ? w.as<const float>() + woff : nullptr; }
 };
 
 Inputs read_inputs(Args& in) {
-  Inputs x{in.typed(0, "q", Elem::f32), in.typed(4, "w", Elem::f32), in.count(1, "qOffset"), 0, 0, 0, in.count(5, "wOffset")};
+  Inputs x;
+  x.q = in.typed(0, "q", Elem::f32);
+  x.qoff = in.count(1, "qOffset");
   x.rows = in.integer(2, "rows", 0, kMaxDim);
   x.n = in.integer(3, "n", 0, kMaxDim);
+  x.w = in.typed(4, "w", Elem::f32);
+  x.woff = in.count(5, "wOffset");
   x.qsize = mul(in, "rows·n", x.rows, x.n);
   in.need_view(x.q, "qOffset", x.qoff, x.qsize);
   in.need_view(x.w, "wOffset", x.woff, x.n);

@@ -344,9 +344,8 @@ export class Lanczos {
     const next = coeffs.next ?? tidy(() => act.length === 1
       ? slice(this.basis[act[0]!]!, [j + 1, 0], [1, n])
       : concat(act.map((p) => slice(this.basis[p]!, [j + 1, 0], [1, n])), 0));
-    const alphaStep = coeffs.alpha, betaStep = coeffs.beta;
     const info: LanczosStepInfo = {
-      step: j + 1, probes: act, rows: next, alpha: alphaStep, beta: betaStep,
+      step: j + 1, probes: act, rows: next, alpha: coeffs.alpha, beta: coeffs.beta,
       products: kept ? { probes: keptProbes, rows: kept } : null,
     };
     // The rows stay readable until the next step, which disposes them.
